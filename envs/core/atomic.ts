@@ -17,7 +17,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      while (written < bytes.length)
+        written += writeSync(fd, bytes, written, bytes.length - written);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

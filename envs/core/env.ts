@@ -8,7 +8,8 @@ import { Rng, checkSeed, entropySeed, isRngState, type RngState } from './rng.js
 import type { Space } from './space.js';
 
 /** Plain JSON (what snapshots and configs are made of). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** Extra information returned by `reset` and `step` (`actionMask`, `finalObservation`, ...). */
 export type Info = Record<string, unknown>;
@@ -124,7 +125,7 @@ export interface Env<O = unknown, A = unknown> extends TextView<A> {
 }
 
 /** The id of an environment for messages: its spec id, or its class name. */
-export function envId(env: Env<unknown, unknown>): string {
+export function envId(env: Env): string {
   return env.spec?.id ?? env.unwrapped.spec?.id ?? env.unwrapped.constructor.name;
 }
 
@@ -156,7 +157,7 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
   }
 
   get unwrapped(): Env {
-    return this as Env;
+    return this;
   }
 
   /** The id used in messages. */
@@ -206,16 +207,25 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
   }
 
   getState(): JsonValue {
-    const snapshot: BaseSnapshot = { rng: this.generator?.getState() ?? null, env: this.saveState() };
+    const snapshot: BaseSnapshot = {
+      rng: this.generator?.getState() ?? null,
+      env: this.saveState(),
+    };
     return snapshot as unknown as JsonValue;
   }
 
   setState(state: JsonValue): void {
     const s = state as Partial<BaseSnapshot> | null;
-    if (typeof s !== 'object' || s === null || Array.isArray(s) || !('env' in s) || !(s.rng === null || isRngState(s.rng))) {
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      Array.isArray(s) ||
+      !('env' in s) ||
+      !(s.rng === null || isRngState(s.rng))
+    ) {
       throw new InvalidStateError(this.id, '{rng, env} from getState()', state);
     }
-    this.loadState(s.env as JsonValue); // validates before anything changes
+    this.loadState(s.env); // validates before anything changes
     this.generator = s.rng === null ? undefined : Rng.fromState(s.rng);
   }
 
@@ -227,7 +237,11 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
 }
 
 /** Throws `InvalidStateError` unless `state` is an object with finite numbers under every key given. */
-export function readNumbers<K extends string>(owner: string, state: JsonValue, keys: readonly K[]): Record<K, number> {
+export function readNumbers<K extends string>(
+  owner: string,
+  state: JsonValue,
+  keys: readonly K[],
+): Record<K, number> {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) {
     throw new InvalidStateError(owner, `an object with ${keys.join(', ')}`, state);
   }
@@ -291,7 +305,7 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
 
   /** The id used in messages. */
   get id(): string {
-    return envId(this as Env<O, A>);
+    return envId(this);
   }
 
   reset(args?: ResetArgs): ResetResult<O> {
@@ -323,18 +337,31 @@ export class Wrapper<O = unknown, A = unknown, InnerO = O, InnerA = A> implement
   }
 
   getState(): JsonValue {
-    const snapshot: WrapperSnapshot = { env: this.env.getState(), wrapper: this.saveWrapperState() };
+    const snapshot: WrapperSnapshot = {
+      env: this.env.getState(),
+      wrapper: this.saveWrapperState(),
+    };
     return snapshot as unknown as JsonValue;
   }
 
   setState(state: JsonValue): void {
     const s = state as Partial<WrapperSnapshot> | null;
-    if (typeof s !== 'object' || s === null || Array.isArray(s) || !('env' in s) || !('wrapper' in s)) {
-      throw new InvalidStateError(`${this.constructor.name}(${this.id})`, '{env, wrapper} from getState()', state);
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      Array.isArray(s) ||
+      !('env' in s) ||
+      !('wrapper' in s)
+    ) {
+      throw new InvalidStateError(
+        `${this.constructor.name}(${this.id})`,
+        '{env, wrapper} from getState()',
+        state,
+      );
     }
-    this.checkWrapperState(s.wrapper as JsonValue);
-    this.env.setState(s.env as JsonValue);
-    this.loadWrapperState(s.wrapper as JsonValue);
+    this.checkWrapperState(s.wrapper);
+    this.env.setState(s.env);
+    this.loadWrapperState(s.wrapper);
   }
 
   /** This wrapper's own state for snapshots. @defaultValue null */

@@ -73,7 +73,11 @@ export class InvalidValueError extends WmgymError {
     options: WmgymErrorOptions = {},
     code: WmgymErrorCode = 'INVALID_VALUE',
   ) {
-    super(code, `Invalid ${what}: expected ${allowed}, received ${received}${hint ? `. ${hint}` : ''}`, options);
+    super(
+      code,
+      `Invalid ${what}: expected ${allowed}, received ${received}${hint ? `. ${hint}` : ''}`,
+      options,
+    );
     this.what = what;
     this.received = received;
     this.allowed = allowed;
@@ -84,7 +88,13 @@ export class InvalidValueError extends WmgymError {
 export class InvalidActionError extends InvalidValueError {
   override name = 'InvalidActionError';
 
-  constructor(what: string, received: string, allowed: string, hint = '', options: WmgymErrorOptions = {}) {
+  constructor(
+    what: string,
+    received: string,
+    allowed: string,
+    hint = '',
+    options: WmgymErrorOptions = {},
+  ) {
     super(what, received, allowed, hint, options, 'INVALID_ACTION');
   }
 }
@@ -99,9 +109,19 @@ export class InvalidOptionError extends WmgymError {
   /** What is allowed, as text. */
   readonly allowed: string;
 
-  constructor(option: string, received: unknown, allowed: string, hint = '', options: WmgymErrorOptions = {}) {
+  constructor(
+    option: string,
+    received: unknown,
+    allowed: string,
+    hint = '',
+    options: WmgymErrorOptions = {},
+  ) {
     const shown = formatValue(received);
-    super('INVALID_OPTION', `Invalid option ${option}: expected ${allowed}, received ${shown}${hint ? `. ${hint}` : ''}`, options);
+    super(
+      'INVALID_OPTION',
+      `Invalid option ${option}: expected ${allowed}, received ${shown}${hint ? `. ${hint}` : ''}`,
+      options,
+    );
     this.option = option;
     this.received = shown;
     this.allowed = allowed;
@@ -122,7 +142,11 @@ export class InvalidStateError extends WmgymError {
   override name = 'InvalidStateError';
 
   constructor(what: string, allowed: string, received: unknown, options: WmgymErrorOptions = {}) {
-    super('INVALID_STATE', `Invalid state for ${what}: expected ${allowed}, received ${formatValue(received)}`, options);
+    super(
+      'INVALID_STATE',
+      `Invalid state for ${what}: expected ${allowed}, received ${formatValue(received)}`,
+      options,
+    );
   }
 }
 
@@ -203,7 +227,10 @@ export class ClosedEnvError extends WmgymError {
   override name = 'ClosedEnvError';
 
   constructor(envId: string, method: string) {
-    super('CLOSED', `Cannot call ${method}() on ${envId}: expected an open environment, received a closed one`);
+    super(
+      'CLOSED',
+      `Cannot call ${method}() on ${envId}: expected an open environment, received a closed one`,
+    );
   }
 }
 
@@ -243,12 +270,13 @@ export function formatValue(value: unknown, depth = 0): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
   if (typeof value === 'boolean') return String(value);
   if (typeof value === 'function') return 'a function';
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const items = Array.from(value as unknown as ArrayLike<number>);
-    return `${value.constructor.name}${formatList(items.map((x) => formatNumber(Number(x))))}`;
+    return `${value.constructor.name}${formatList(items.map((x) => formatNumber(x)))}`;
   }
   if (Array.isArray(value)) {
     if (depth > 2) return '[…]';
@@ -257,11 +285,13 @@ export function formatValue(value: unknown, depth = 0): string {
   if (typeof value === 'object') {
     if (depth > 2) return '{…}';
     const entries = Object.entries(value as Record<string, unknown>);
-    const shown = entries.slice(0, MAX_SHOWN_ITEMS).map(([k, v]) => `${k}: ${formatValue(v, depth + 1)}`);
+    const shown = entries
+      .slice(0, MAX_SHOWN_ITEMS)
+      .map(([k, v]) => `${k}: ${formatValue(v, depth + 1)}`);
     if (entries.length > MAX_SHOWN_ITEMS) shown.push(`… ${entries.length - MAX_SHOWN_ITEMS} more`);
     return `{${shown.join(', ')}}`;
   }
-  return String(value as symbol);
+  return typeof value === 'symbol' ? value.toString() : Object.prototype.toString.call(value);
 }
 
 function formatList(items: string[]): string {

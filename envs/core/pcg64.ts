@@ -83,7 +83,12 @@ export class Pcg64 {
 
   /** Seeds as `np.random.PCG64(SeedSequence(seed))` does. */
   static fromSeed(seed: number | bigint): Pcg64 {
-    const [s0, s1, i0, i1] = new SeedSequence(seed).generateState64(4) as [bigint, bigint, bigint, bigint];
+    const [s0, s1, i0, i1] = new SeedSequence(seed).generateState64(4) as [
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+    ];
     const generator = new Pcg64();
     generator.seedWith((s0 << 64n) | s1, (i0 << 64n) | i1);
     return generator;

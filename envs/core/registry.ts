@@ -48,6 +48,7 @@ export interface MakeOptions {
   orderEnforce?: boolean;
 }
 
+const RENDER_MODES: readonly RenderMode[] = ['ansi', 'rgb_array'];
 const ID_PATTERN = /^(?:([A-Za-z0-9_.:-]+)\/)?([A-Za-z0-9_.:-]+?)-v(\d+)$/;
 const registry = new Map<string, EnvSpec>();
 
@@ -55,16 +56,27 @@ const registry = new Map<string, EnvSpec>();
 export function register(options: RegisterOptions): EnvSpec {
   const { id } = options;
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-    throw new RegistrationError(`Invalid environment id: expected "[namespace/]Name-vN" (e.g. "Pendulum-v1"), received ${formatValue(id)}`);
+    throw new RegistrationError(
+      `Invalid environment id: expected "[namespace/]Name-vN" (e.g. "Pendulum-v1"), received ${formatValue(id)}`,
+    );
   }
   if (typeof options.entryPoint !== 'function') {
-    throw new RegistrationError(`Invalid entryPoint for ${id}: expected a function (options) => Env, received ${formatValue(options.entryPoint)}`);
+    throw new RegistrationError(
+      `Invalid entryPoint for ${id}: expected a function (options) => Env, received ${formatValue(options.entryPoint)}`,
+    );
   }
   if (registry.has(id) && options.override !== true) {
-    throw new RegistrationError(`Environment ${id} is already registered: expected a new id, received a duplicate. Pass override: true to replace it`);
+    throw new RegistrationError(
+      `Environment ${id} is already registered: expected a new id, received a duplicate. Pass override: true to replace it`,
+    );
   }
-  if (options.maxEpisodeSteps !== undefined && (!Number.isSafeInteger(options.maxEpisodeSteps) || options.maxEpisodeSteps < 1)) {
-    throw new RegistrationError(`Invalid maxEpisodeSteps for ${id}: expected a positive integer, received ${formatValue(options.maxEpisodeSteps)}`);
+  if (
+    options.maxEpisodeSteps !== undefined &&
+    (!Number.isSafeInteger(options.maxEpisodeSteps) || options.maxEpisodeSteps < 1)
+  ) {
+    throw new RegistrationError(
+      `Invalid maxEpisodeSteps for ${id}: expected a positive integer, received ${formatValue(options.maxEpisodeSteps)}`,
+    );
   }
   const spec: EnvSpec = Object.freeze({
     id,
@@ -92,7 +104,8 @@ export function spec(id: string): EnvSpec {
 export function listEnvs(filter?: string | RegExp): string[] {
   const ids = [...registry.keys()].sort();
   if (filter === undefined) return ids;
-  if (typeof filter === 'string') return ids.filter((id) => id.toLowerCase().includes(filter.toLowerCase()));
+  if (typeof filter === 'string')
+    return ids.filter((id) => id.toLowerCase().includes(filter.toLowerCase()));
   return ids.filter((id) => filter.test(id));
 }
 
@@ -107,13 +120,17 @@ export function listEnvs(filter?: string | RegExp): string[] {
  * const { observation } = env.reset({ seed: 42 });
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function make<O = any, A = any>(id: string, options: MakeOptions & Record<string, unknown> = {}): Env<O, A> {
+export function make<O = any, A = any>(
+  id: string,
+  options: MakeOptions & Record<string, unknown> = {},
+): Env<O, A> {
   const envSpec = spec(id);
   const { renderMode, maxEpisodeSteps, disableEnvChecker, orderEnforce, ...kwargs } = options;
-  if (renderMode !== undefined && renderMode !== 'ansi' && renderMode !== 'rgb_array') {
+  if (renderMode !== undefined && !(RENDER_MODES as readonly unknown[]).includes(renderMode)) {
     throw new InvalidOptionError('renderMode', renderMode, '"ansi" or "rgb_array"');
   }
-  const limit = maxEpisodeSteps === undefined ? envSpec.maxEpisodeSteps : maxEpisodeSteps ?? undefined;
+  const limit =
+    maxEpisodeSteps === undefined ? envSpec.maxEpisodeSteps : (maxEpisodeSteps ?? undefined);
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
     throw new InvalidOptionError('maxEpisodeSteps', limit, 'a positive integer or null');
   }
@@ -121,9 +138,16 @@ export function make<O = any, A = any>(id: string, options: MakeOptions & Record
   if (renderMode !== undefined) merged['renderMode'] = renderMode;
   let env = envSpec.entryPoint(merged) as Env<O, A>;
   if (renderMode !== undefined && !env.metadata.renderModes.includes(renderMode)) {
-    throw new InvalidOptionError('renderMode', renderMode, `one of ${formatValue(env.metadata.renderModes)} for ${id}`);
+    throw new InvalidOptionError(
+      'renderMode',
+      renderMode,
+      `one of ${formatValue(env.metadata.renderModes)} for ${id}`,
+    );
   }
-  const specOfThisEnv: EnvSpec = limit === envSpec.maxEpisodeSteps && Object.keys(kwargs).length === 0 ? envSpec : Object.freeze({ ...envSpec, maxEpisodeSteps: limit, kwargs: Object.freeze(merged) });
+  const specOfThisEnv: EnvSpec =
+    limit === envSpec.maxEpisodeSteps && Object.keys(kwargs).length === 0
+      ? envSpec
+      : Object.freeze({ ...envSpec, maxEpisodeSteps: limit, kwargs: Object.freeze(merged) });
   env.unwrapped.spec = specOfThisEnv;
   if (!(disableEnvChecker ?? envSpec.disableEnvChecker)) env = new PassiveEnvChecker(env);
   if (orderEnforce ?? envSpec.orderEnforce) env = new OrderEnforcing(env);
@@ -140,17 +164,26 @@ export function unregister(id: string): boolean {
 function notFound(id: string): EnvNotFoundError {
   const ids = [...registry.keys()];
   const match = ID_PATTERN.exec(id);
-  const name = match ? `${match[1] !== undefined ? `${match[1]}/` : ''}${match[2]}` : id.replace(/-v\d*$/, '');
+  const name = match
+    ? `${match[1] !== undefined ? `${match[1]}/` : ''}${match[2]}`
+    : id.replace(/-v\d*$/, '');
   const versions = ids.filter((other) => other.replace(/-v\d+$/, '') === name);
   if (versions.length > 0) {
-    return new EnvNotFoundError(id, versions.sort(), `registered versions of ${name}: ${versions.map((v) => v.slice(name.length + 1)).join(', ')}`);
+    return new EnvNotFoundError(
+      id,
+      versions.sort(),
+      `registered versions of ${name}: ${versions.map((v) => v.slice(name.length + 1)).join(', ')}`,
+    );
   }
   const lower = id.toLowerCase();
   const scored = ids
     .map((other) => ({ other, distance: levenshtein(lower, other.toLowerCase()) }))
     .filter(({ other, distance }) => distance <= Math.max(3, Math.floor(other.length / 3)))
     .sort((a, b) => a.distance - b.distance || a.other.localeCompare(b.other));
-  return new EnvNotFoundError(id, scored.slice(0, 3).map((s) => s.other));
+  return new EnvNotFoundError(
+    id,
+    scored.slice(0, 3).map((s) => s.other),
+  );
 }
 
 function levenshtein(a: string, b: string): number {

@@ -43,7 +43,8 @@ export class Rng {
   constructor(seed?: number, kind: RngKind = 'alea') {
     this.seed = seed === undefined ? entropySeed() : checkSeed(seed, 'seed');
     this.kind = kind;
-    this.source = kind === 'pcg64' ? pcgSource(Pcg64.fromSeed(this.seed)) : aleaSource(this.seed, undefined);
+    this.source =
+      kind === 'pcg64' ? pcgSource(Pcg64.fromSeed(this.seed)) : aleaSource(this.seed, undefined);
   }
 
   /** NumPy's `default_rng(seed)` stream: `random()`, `uniform()` and `integers()` match NumPy. */
@@ -118,7 +119,8 @@ export class Rng {
 
   /** A uniformly chosen element. */
   choice<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new InvalidOptionError('choice(items)', items, 'a non-empty array');
+    if (items.length === 0)
+      throw new InvalidOptionError('choice(items)', items, 'a non-empty array');
     return items[this.integer(items.length)]!;
   }
 
@@ -149,13 +151,18 @@ export class Rng {
   /** Restores the state from {@link Rng.getState}; a malformed one throws `InvalidStateError`. */
   setState(state: RngState): void {
     if (!isRngState(state)) {
-      throw new InvalidStateError('Rng', '{kind: "alea" | "pcg64", ...} from Rng.getState()', state);
+      throw new InvalidStateError(
+        'Rng',
+        '{kind: "alea" | "pcg64", ...} from Rng.getState()',
+        state,
+      );
     }
     if (state.kind !== this.kind) {
       throw new InvalidStateError('Rng', `a ${this.kind} state`, `a ${state.kind} state`);
     }
     (this as { seed: number }).seed = state.seed;
-    this.source = state.kind === 'pcg64' ? pcgSource(Pcg64.fromState(state.pcg64)) : aleaSource(0, state.alea);
+    this.source =
+      state.kind === 'pcg64' ? pcgSource(Pcg64.fromState(state.pcg64)) : aleaSource(0, state.alea);
     this.spare = state.spare;
   }
 }
@@ -163,8 +170,15 @@ export class Rng {
 /** True if `value` has the shape of an {@link RngState}. */
 export function isRngState(value: unknown): value is RngState {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as { kind?: unknown; seed?: unknown; spare?: unknown; alea?: unknown; pcg64?: unknown };
-  if (typeof v.seed !== 'number' || !(v.spare === null || typeof v.spare === 'number')) return false;
+  const v = value as {
+    kind?: unknown;
+    seed?: unknown;
+    spare?: unknown;
+    alea?: unknown;
+    pcg64?: unknown;
+  };
+  if (typeof v.seed !== 'number' || !(v.spare === null || typeof v.spare === 'number'))
+    return false;
   if (v.kind === 'alea') {
     const a = v.alea as Partial<Record<keyof AleaState, unknown>> | null | undefined;
     return (

@@ -28,12 +28,19 @@ export type SpaceJSON =
 export type JsonNumber = number | 'Infinity' | '-Infinity';
 
 /** Error classes `check` can throw (InvalidValueError or a subclass such as InvalidActionError). */
-export type ValueErrorClass = new (what: string, received: string, allowed: string, hint?: string) => InvalidValueError;
+export type ValueErrorClass = new (
+  what: string,
+  received: string,
+  allowed: string,
+  hint?: string,
+) => InvalidValueError;
 
 /** The value type of a space. */
 export type SpaceValue<S> = S extends Space<infer T, unknown> ? T : never;
 
 /** A set of values with sampling, membership and a JSON form. `M` is the type of a sampling mask. */
+// M types the mask argument of `sample` in every subclass, which the rule does not see.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 export abstract class Space<T, M = never> {
   /** The shape of a value (`[]` for scalars and composite spaces). */
   abstract readonly shape: readonly number[];
@@ -61,8 +68,13 @@ export abstract class Space<T, M = never> {
    * Throws unless `x` is an element of this space; the message names what was received and what is
    * allowed, and why `x` is not an element.
    */
-  check(x: unknown, what = 'value', ErrorClass: ValueErrorClass = InvalidValueError): asserts x is T {
-    if (!this.contains(x)) throw new ErrorClass(what, formatValue(x), this.toString(), this.explain(x));
+  check(
+    x: unknown,
+    what = 'value',
+    ErrorClass: ValueErrorClass = InvalidValueError,
+  ): asserts x is T {
+    if (!this.contains(x))
+      throw new ErrorClass(what, formatValue(x), this.toString(), this.explain(x));
   }
 
   /** Why `x` is not an element (empty when it is). */
@@ -99,9 +111,15 @@ export class Discrete extends Space<number, Uint8Array> {
 
   constructor(n: number, options: DiscreteOptions = {}) {
     super();
-    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidSpaceError(`Discrete: expected n a positive integer, received ${formatValue(n)}`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new InvalidSpaceError(
+        `Discrete: expected n a positive integer, received ${formatValue(n)}`,
+      );
     const start = options.start ?? 0;
-    if (!Number.isSafeInteger(start)) throw new InvalidSpaceError(`Discrete: expected start an integer, received ${formatValue(start)}`);
+    if (!Number.isSafeInteger(start))
+      throw new InvalidSpaceError(
+        `Discrete: expected start an integer, received ${formatValue(start)}`,
+      );
     this.n = n;
     this.start = start;
   }
@@ -121,14 +139,16 @@ export class Discrete extends Space<number, Uint8Array> {
   }
 
   contains(x: unknown): x is number {
-    return typeof x === 'number' && Number.isInteger(x) && x >= this.start && x < this.start + this.n;
+    return (
+      typeof x === 'number' && Number.isInteger(x) && x >= this.start && x < this.start + this.n
+    );
   }
 
   explain(x: unknown): string {
     if (typeof x !== 'number') return `a ${typeName(x)} is not an integer`;
     if (!Number.isInteger(x)) return `${formatValue(x)} is not an integer`;
     if (this.contains(x)) return '';
-    return `${x} is outside ${this.start}..${this.start + this.n - 1}`;
+    return `${String(x)} is outside ${this.start}..${this.start + this.n - 1}`;
   }
 
   toJSON(): SpaceJSON {
@@ -170,10 +190,17 @@ export class Box extends Space<Float32Array> {
     super();
     const lowLength = typeof options.low === 'number' ? undefined : options.low.length;
     const highLength = typeof options.high === 'number' ? undefined : options.high.length;
-    const shape = options.shape ?? (lowLength !== undefined ? [lowLength] : highLength !== undefined ? [highLength] : undefined);
-    if (shape === undefined) throw new InvalidSpaceError('Box: expected shape when low and high are both scalars, received no shape');
+    const shape =
+      options.shape ??
+      (lowLength !== undefined ? [lowLength] : highLength !== undefined ? [highLength] : undefined);
+    if (shape === undefined)
+      throw new InvalidSpaceError(
+        'Box: expected shape when low and high are both scalars, received no shape',
+      );
     if (!shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
-      throw new InvalidSpaceError(`Box: expected shape of positive integers, received ${formatValue(shape)}`);
+      throw new InvalidSpaceError(
+        `Box: expected shape of positive integers, received ${formatValue(shape)}`,
+      );
     }
     const size = shape.reduce((a, b) => a * b, 1);
     this.shape = Object.freeze([...shape]);
@@ -184,7 +211,9 @@ export class Box extends Space<Float32Array> {
       const lo = this.low[i]!;
       const hi = this.high[i]!;
       if (lo === Infinity || hi === -Infinity || lo > hi) {
-        throw new InvalidSpaceError(`Box: expected low <= high with finite-side bounds, received low[${i}]=${formatValue(lo)}, high[${i}]=${formatValue(hi)}`);
+        throw new InvalidSpaceError(
+          `Box: expected low <= high with finite-side bounds, received low[${i}]=${formatValue(lo)}, high[${i}]=${formatValue(hi)}`,
+        );
       }
     }
   }
@@ -227,7 +256,8 @@ export class Box extends Space<Float32Array> {
         ? `a Box value must be a Float32Array; convert with Float32Array.from(value)`
         : `a ${typeName(x)} is not a Float32Array`;
     }
-    if (x.length !== this.size) return `length ${x.length} does not match shape [${this.shape.join(', ')}] (${this.size} values)`;
+    if (x.length !== this.size)
+      return `length ${x.length} does not match shape [${this.shape.join(', ')}] (${this.size} values)`;
     for (let i = 0; i < this.size; i++) {
       const v = x[i]!;
       if (Number.isNaN(v)) return `element ${i} is NaN`;
@@ -238,7 +268,12 @@ export class Box extends Space<Float32Array> {
   }
 
   toJSON(): SpaceJSON {
-    return { type: 'Box', low: Array.from(this.low, toJsonNumber), high: Array.from(this.high, toJsonNumber), shape: [...this.shape] };
+    return {
+      type: 'Box',
+      low: Array.from(this.low, toJsonNumber),
+      high: Array.from(this.high, toJsonNumber),
+      shape: [...this.shape],
+    };
   }
 
   override toString(): string {
@@ -268,16 +303,23 @@ export class MultiDiscrete extends Space<Int32Array, readonly Uint8Array[]> {
 
   constructor(nvec: ArrayLike<number>, options: MultiDiscreteOptions = {}) {
     super();
-    if (nvec.length === 0) throw new InvalidSpaceError('MultiDiscrete: expected at least one dimension, received nvec=[]');
+    if (nvec.length === 0)
+      throw new InvalidSpaceError(
+        'MultiDiscrete: expected at least one dimension, received nvec=[]',
+      );
     for (let i = 0; i < nvec.length; i++) {
       const n = nvec[i]!;
       if (!Number.isSafeInteger(n) || n < 1 || n > 0x7fffffff) {
-        throw new InvalidSpaceError(`MultiDiscrete: expected nvec of positive integers, received nvec[${i}]=${formatValue(n)}`);
+        throw new InvalidSpaceError(
+          `MultiDiscrete: expected nvec of positive integers, received nvec[${i}]=${formatValue(n)}`,
+        );
       }
     }
     const start = options.start ?? new Int32Array(nvec.length);
     if (start.length !== nvec.length || !Array.from(start).every((s) => Number.isSafeInteger(s))) {
-      throw new InvalidSpaceError(`MultiDiscrete: expected start of ${nvec.length} integers, received ${formatValue(start)}`);
+      throw new InvalidSpaceError(
+        `MultiDiscrete: expected start of ${nvec.length} integers, received ${formatValue(start)}`,
+      );
     }
     this.nvec = Int32Array.from(nvec);
     this.start = Int32Array.from(start);
@@ -287,7 +329,11 @@ export class MultiDiscrete extends Space<Int32Array, readonly Uint8Array[]> {
   sample(rng: Rng = this.rng, mask?: readonly Uint8Array[]): Int32Array {
     const out = new Int32Array(this.nvec.length);
     if (mask !== undefined && mask.length !== this.nvec.length) {
-      throw new InvalidValueError('MultiDiscrete mask', formatValue(mask), `${this.nvec.length} Uint8Arrays`);
+      throw new InvalidValueError(
+        'MultiDiscrete mask',
+        formatValue(mask),
+        `${this.nvec.length} Uint8Arrays`,
+      );
     }
     for (let i = 0; i < out.length; i++) {
       const dim = new Discrete(this.nvec[i]!, { start: this.start[i]! });
@@ -306,7 +352,8 @@ export class MultiDiscrete extends Space<Int32Array, readonly Uint8Array[]> {
   }
 
   explain(x: unknown): string {
-    if (!(x instanceof Int32Array)) return `a MultiDiscrete value must be an Int32Array, received a ${typeName(x)}`;
+    if (!(x instanceof Int32Array))
+      return `a MultiDiscrete value must be an Int32Array, received a ${typeName(x)}`;
     if (x.length !== this.nvec.length) return `length ${x.length} is not ${this.nvec.length}`;
     for (let i = 0; i < x.length; i++) {
       const lo = this.start[i]!;
@@ -342,7 +389,9 @@ export class MultiBinary extends Space<Uint8Array, Uint8Array> {
     super();
     const shape = typeof n === 'number' ? [n] : [...n];
     if (shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
-      throw new InvalidSpaceError(`MultiBinary: expected n a positive integer or a shape of them, received ${formatValue(n)}`);
+      throw new InvalidSpaceError(
+        `MultiBinary: expected n a positive integer or a shape of them, received ${formatValue(n)}`,
+      );
     }
     this.shape = Object.freeze(shape);
     this.size = shape.reduce((a, b) => a * b, 1);
@@ -351,7 +400,11 @@ export class MultiBinary extends Space<Uint8Array, Uint8Array> {
   sample(rng: Rng = this.rng, mask?: Uint8Array): Uint8Array {
     if (mask !== undefined) {
       if (!(mask instanceof Uint8Array) || mask.length !== this.size || mask.some((m) => m > 2)) {
-        throw new InvalidValueError('MultiBinary mask', formatValue(mask), `a Uint8Array of ${this.size} values in {0, 1, 2}`);
+        throw new InvalidValueError(
+          'MultiBinary mask',
+          formatValue(mask),
+          `a Uint8Array of ${this.size} values in {0, 1, 2}`,
+        );
       }
     }
     const out = new Uint8Array(this.size);
@@ -364,12 +417,13 @@ export class MultiBinary extends Space<Uint8Array, Uint8Array> {
 
   contains(x: unknown): x is Uint8Array {
     if (!(x instanceof Uint8Array) || x.length !== this.size) return false;
-    for (let i = 0; i < x.length; i++) if (x[i]! > 1) return false;
+    for (const v of x) if (v > 1) return false;
     return true;
   }
 
   explain(x: unknown): string {
-    if (!(x instanceof Uint8Array)) return `a MultiBinary value must be a Uint8Array, received a ${typeName(x)}`;
+    if (!(x instanceof Uint8Array))
+      return `a MultiBinary value must be a Uint8Array, received a ${typeName(x)}`;
     if (x.length !== this.size) return `length ${x.length} is not ${this.size}`;
     const bad = x.findIndex((v) => v > 1);
     return bad < 0 ? '' : `element ${bad} (${x[bad]}) is not 0 or 1`;
@@ -380,7 +434,9 @@ export class MultiBinary extends Space<Uint8Array, Uint8Array> {
   }
 
   override toString(): string {
-    return this.shape.length === 1 ? `MultiBinary(${this.size})` : `MultiBinary([${this.shape.join(', ')}])`;
+    return this.shape.length === 1
+      ? `MultiBinary(${this.size})`
+      : `MultiBinary([${this.shape.join(', ')}])`;
   }
 }
 
@@ -416,11 +472,20 @@ export class Text extends Space<string, TextMask> {
   constructor(maxLength: number, options: TextOptions = {}) {
     super();
     const minLength = options.minLength ?? 1;
-    if (!Number.isSafeInteger(maxLength) || maxLength < 0 || !Number.isSafeInteger(minLength) || minLength < 0 || minLength > maxLength) {
-      throw new InvalidSpaceError(`Text: expected integers 0 <= minLength <= maxLength, received minLength=${formatValue(minLength)}, maxLength=${formatValue(maxLength)}`);
+    if (
+      !Number.isSafeInteger(maxLength) ||
+      maxLength < 0 ||
+      !Number.isSafeInteger(minLength) ||
+      minLength < 0 ||
+      minLength > maxLength
+    ) {
+      throw new InvalidSpaceError(
+        `Text: expected integers 0 <= minLength <= maxLength, received minLength=${formatValue(minLength)}, maxLength=${formatValue(maxLength)}`,
+      );
     }
     const characters = [...new Set(Array.from(options.charset ?? ALPHANUMERIC))];
-    if (characters.length === 0) throw new InvalidSpaceError('Text: expected a non-empty charset, received ""');
+    if (characters.length === 0)
+      throw new InvalidSpaceError('Text: expected a non-empty charset, received ""');
     this.minLength = minLength;
     this.maxLength = maxLength;
     this.characters = Object.freeze(characters);
@@ -440,14 +505,22 @@ export class Text extends Space<string, TextMask> {
   sample(rng: Rng = this.rng, mask: TextMask = {}): string {
     const length = mask.length ?? this.minLength + rng.integer(this.maxLength - this.minLength + 1);
     if (!Number.isSafeInteger(length) || length < this.minLength || length > this.maxLength) {
-      throw new InvalidValueError('Text mask length', formatValue(length), `an integer in ${this.minLength}..${this.maxLength}`);
+      throw new InvalidValueError(
+        'Text mask length',
+        formatValue(length),
+        `an integer in ${this.minLength}..${this.maxLength}`,
+      );
     }
     let allowed = this.characters;
     if (mask.charset !== undefined) {
       checkMask(mask.charset, this.characters.length, 'Text charset mask');
       allowed = this.characters.filter((_, i) => mask.charset![i] === 1);
       if (allowed.length === 0 && length > 0) {
-        throw new InvalidValueError('Text charset mask', formatValue(mask.charset), 'at least one allowed character when length > 0');
+        throw new InvalidValueError(
+          'Text charset mask',
+          formatValue(mask.charset),
+          'at least one allowed character when length > 0',
+        );
       }
     }
     let out = '';
@@ -458,23 +531,36 @@ export class Text extends Space<string, TextMask> {
   contains(x: unknown): x is string {
     if (typeof x !== 'string') return false;
     const chars = Array.from(x);
-    return chars.length >= this.minLength && chars.length <= this.maxLength && chars.every((c) => this.index.has(c));
+    return (
+      chars.length >= this.minLength &&
+      chars.length <= this.maxLength &&
+      chars.every((c) => this.index.has(c))
+    );
   }
 
   explain(x: unknown): string {
     if (typeof x !== 'string') return `a ${typeName(x)} is not a string`;
     const chars = Array.from(x);
-    if (chars.length < this.minLength || chars.length > this.maxLength) return `length ${chars.length} is outside ${this.minLength}..${this.maxLength}`;
+    if (chars.length < this.minLength || chars.length > this.maxLength)
+      return `length ${chars.length} is outside ${this.minLength}..${this.maxLength}`;
     const bad = chars.find((c) => !this.index.has(c));
     return bad === undefined ? '' : `character ${JSON.stringify(bad)} is not in the charset`;
   }
 
   toJSON(): SpaceJSON {
-    return { type: 'Text', minLength: this.minLength, maxLength: this.maxLength, charset: this.charset };
+    return {
+      type: 'Text',
+      minLength: this.minLength,
+      maxLength: this.maxLength,
+      charset: this.charset,
+    };
   }
 
   override toString(): string {
-    const charset = this.charset === ALPHANUMERIC ? '' : `, charset=${JSON.stringify(this.charset.length > 40 ? `${this.charset.slice(0, 40)}…` : this.charset)}`;
+    const charset =
+      this.charset === ALPHANUMERIC
+        ? ''
+        : `, charset=${JSON.stringify(this.charset.length > 40 ? `${this.charset.slice(0, 40)}…` : this.charset)}`;
     return `Text(${this.minLength}..${this.maxLength}${charset})`;
   }
 }
@@ -499,11 +585,19 @@ export class Dict<S extends Record<string, AnySpace> = Record<string, AnySpace>>
   /** The keys, sorted. */
   readonly keys: readonly (keyof S & string)[];
 
+  /** The subspace under `key`, typed loosely (for code that walks any Dict). */
+  subspace(key: string): AnySpace {
+    return (this.spaces as Record<string, AnySpace>)[key]!;
+  }
+
   constructor(spaces: S) {
     super();
     const keys = Object.keys(spaces).sort();
     for (const key of keys) {
-      if (!(spaces[key] instanceof Space)) throw new InvalidSpaceError(`Dict: expected spaces.${key} to be a Space, received ${formatValue(spaces[key])}`);
+      if (!(spaces[key] instanceof Space))
+        throw new InvalidSpaceError(
+          `Dict: expected spaces.${key} to be a Space, received ${formatValue(spaces[key])}`,
+        );
     }
     this.keys = Object.freeze(keys);
     this.spaces = Object.freeze(Object.fromEntries(keys.map((k) => [k, spaces[k]]))) as Readonly<S>;
@@ -512,14 +606,17 @@ export class Dict<S extends Record<string, AnySpace> = Record<string, AnySpace>>
   /** Seeds this space and every subspace from one seed (subspace i gets a seed drawn from it). */
   override seed(seed?: number): number {
     const used = super.seed(seed);
-    for (const key of this.keys) this.spaces[key]!.seed(this.rng.uint32());
+    for (const key of this.keys) this.spaces[key].seed(this.rng.uint32());
     return used;
   }
 
-  sample(rng?: Rng, mask?: { [K in keyof S]?: MaskOf<S[K]> }): { [K in keyof S]: SpaceValue<S[K]> } {
+  sample(
+    rng?: Rng,
+    mask?: { [K in keyof S]?: MaskOf<S[K]> },
+  ): { [K in keyof S]: SpaceValue<S[K]> } {
     const out: Record<string, unknown> = {};
     for (const key of this.keys) {
-      const space = this.spaces[key]!;
+      const space = this.spaces[key];
       out[key] = space.sample(rng ?? space.rng, mask?.[key]);
     }
     return out as { [K in keyof S]: SpaceValue<S[K]> };
@@ -529,24 +626,28 @@ export class Dict<S extends Record<string, AnySpace> = Record<string, AnySpace>>
     if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
     const record = x as Record<string, unknown>;
     if (Object.keys(record).length !== this.keys.length) return false;
-    return this.keys.every((key) => key in record && this.spaces[key]!.contains(record[key]));
+    return this.keys.every((key) => key in record && this.spaces[key].contains(record[key]));
   }
 
   explain(x: unknown): string {
-    if (typeof x !== 'object' || x === null || Array.isArray(x)) return `a ${typeName(x)} is not an object`;
+    if (typeof x !== 'object' || x === null || Array.isArray(x))
+      return `a ${typeName(x)} is not an object`;
     const record = x as Record<string, unknown>;
     const extra = Object.keys(record).filter((k) => !this.keys.includes(k));
     if (extra.length > 0) return `unexpected key ${JSON.stringify(extra[0])}`;
     for (const key of this.keys) {
       if (!(key in record)) return `missing key ${JSON.stringify(key)}`;
-      const why = this.spaces[key]!.explain(record[key]);
+      const why = this.spaces[key].explain(record[key]);
       if (why !== '') return `at .${key}: ${why}`;
     }
     return '';
   }
 
   toJSON(): SpaceJSON {
-    return { type: 'Dict', spaces: Object.fromEntries(this.keys.map((k) => [k, this.spaces[k]!.toJSON()])) };
+    return {
+      type: 'Dict',
+      spaces: Object.fromEntries(this.keys.map((k) => [k, this.spaces[k].toJSON()])),
+    };
   }
 
   override toString(): string {
@@ -562,10 +663,18 @@ export class Tuple<S extends readonly AnySpace[] = readonly AnySpace[]> extends 
   readonly shape: readonly number[] = [];
   readonly spaces: S;
 
+  /** The subspaces, typed loosely (for code that walks any Tuple). */
+  get subspaces(): readonly AnySpace[] {
+    return this.spaces;
+  }
+
   constructor(spaces: S) {
     super();
     spaces.forEach((s, i) => {
-      if (!(s instanceof Space)) throw new InvalidSpaceError(`Tuple: expected spaces[${i}] to be a Space, received ${formatValue(s)}`);
+      if (!(s instanceof Space))
+        throw new InvalidSpaceError(
+          `Tuple: expected spaces[${i}] to be a Space, received ${formatValue(s)}`,
+        );
     });
     this.spaces = Object.freeze([...spaces]) as unknown as S;
   }
@@ -576,13 +685,24 @@ export class Tuple<S extends readonly AnySpace[] = readonly AnySpace[]> extends 
     return used;
   }
 
-  sample(rng?: Rng, mask?: { [K in keyof S]?: MaskOf<S[K]> }): { [K in keyof S]: SpaceValue<S[K]> } {
+  sample(
+    rng?: Rng,
+    mask?: { [K in keyof S]?: MaskOf<S[K]> },
+  ): { [K in keyof S]: SpaceValue<S[K]> } {
     const masks = mask as readonly unknown[] | undefined;
-    return this.spaces.map((space, i) => space.sample(rng ?? space.rng, masks?.[i])) as { [K in keyof S]: SpaceValue<S[K]> };
+    return this.subspaces.map(
+      (space, i) => space.sample(rng ?? space.rng, masks?.[i]) as unknown,
+    ) as {
+      [K in keyof S]: SpaceValue<S[K]>;
+    };
   }
 
   contains(x: unknown): x is { [K in keyof S]: SpaceValue<S[K]> } {
-    return Array.isArray(x) && x.length === this.spaces.length && this.spaces.every((s, i) => s.contains(x[i]));
+    return (
+      Array.isArray(x) &&
+      x.length === this.spaces.length &&
+      this.spaces.every((s, i) => s.contains(x[i]))
+    );
   }
 
   explain(x: unknown): string {
@@ -611,13 +731,19 @@ export class Tuple<S extends readonly AnySpace[] = readonly AnySpace[]> extends 
 export function spaceFromJSON(json: unknown): AnySpace {
   const j = json as SpaceJSON | null;
   if (typeof j !== 'object' || j === null || typeof (j as { type?: unknown }).type !== 'string') {
-    throw new InvalidSpaceError(`spaceFromJSON: expected {type: "Discrete" | "Box" | ...}, received ${formatValue(json)}`);
+    throw new InvalidSpaceError(
+      `spaceFromJSON: expected {type: "Discrete" | "Box" | ...}, received ${formatValue(json)}`,
+    );
   }
   switch (j.type) {
     case 'Discrete':
       return new Discrete(j.n, { start: j.start });
     case 'Box':
-      return new Box({ low: j.low.map(fromJsonNumber), high: j.high.map(fromJsonNumber), shape: j.shape });
+      return new Box({
+        low: j.low.map(fromJsonNumber),
+        high: j.high.map(fromJsonNumber),
+        shape: j.shape,
+      });
     case 'MultiDiscrete':
       return new MultiDiscrete(j.nvec, { start: j.start });
     case 'MultiBinary':
@@ -625,11 +751,15 @@ export function spaceFromJSON(json: unknown): AnySpace {
     case 'Text':
       return new Text(j.maxLength, { minLength: j.minLength, charset: j.charset });
     case 'Dict':
-      return new Dict(Object.fromEntries(Object.entries(j.spaces).map(([k, s]) => [k, spaceFromJSON(s)])));
+      return new Dict(
+        Object.fromEntries(Object.entries(j.spaces).map(([k, s]) => [k, spaceFromJSON(s)])),
+      );
     case 'Tuple':
       return new Tuple(j.spaces.map(spaceFromJSON));
     default:
-      throw new InvalidSpaceError(`spaceFromJSON: expected type Discrete, Box, MultiDiscrete, MultiBinary, Text, Dict or Tuple, received ${formatValue((j as { type: unknown }).type)}`);
+      throw new InvalidSpaceError(
+        `spaceFromJSON: expected type Discrete, Box, MultiDiscrete, MultiBinary, Text, Dict or Tuple, received ${formatValue((j as { type: unknown }).type)}`,
+      );
   }
 }
 
@@ -640,8 +770,9 @@ export function flatdim(space: AnySpace): number {
   if (space instanceof MultiDiscrete) return space.nvec.reduce((a, b) => a + b, 0);
   if (space instanceof MultiBinary) return space.size;
   if (space instanceof Text) return space.maxLength;
-  if (space instanceof Dict) return space.keys.reduce((sum, k) => sum + flatdim(space.spaces[k]!), 0);
-  if (space instanceof Tuple) return space.spaces.reduce((sum: number, s: AnySpace) => sum + flatdim(s), 0);
+  if (space instanceof Dict)
+    return space.keys.reduce((sum, k) => sum + flatdim(space.subspace(k)), 0);
+  if (space instanceof Tuple) return space.subspaces.reduce((sum, s) => sum + flatdim(s), 0);
   throw new InvalidSpaceError(`flatdim: expected a wmgym space, received ${String(space)}`);
 }
 
@@ -658,7 +789,12 @@ export function flatten<T>(space: Space<T, unknown>, x: T): Float32Array {
 }
 
 /** Writes the flat form of `x` into `out` at `offset` (no check, no allocation); returns the next offset. */
-export function flattenInto(space: AnySpace, x: unknown, out: Float32Array, offset: number): number {
+export function flattenInto(
+  space: AnySpace,
+  x: unknown,
+  out: Float32Array,
+  offset: number,
+): number {
   if (space instanceof Discrete) {
     out.fill(0, offset, offset + space.n);
     out[offset + (x as number) - space.start] = 1;
@@ -686,11 +822,12 @@ export function flattenInto(space: AnySpace, x: unknown, out: Float32Array, offs
     return offset + space.maxLength;
   }
   if (space instanceof Dict) {
-    for (const key of space.keys) offset = flattenInto(space.spaces[key]!, (x as Record<string, unknown>)[key], out, offset);
+    for (const key of space.keys)
+      offset = flattenInto(space.subspace(key), (x as Record<string, unknown>)[key], out, offset);
     return offset;
   }
   if (space instanceof Tuple) {
-    space.spaces.forEach((s: AnySpace, i: number) => (offset = flattenInto(s, (x as unknown[])[i], out, offset)));
+    space.subspaces.forEach((s, i) => (offset = flattenInto(s, (x as unknown[])[i], out, offset)));
     return offset;
   }
   throw new InvalidSpaceError(`flatten: expected a wmgym space, received ${String(space)}`);
@@ -700,17 +837,23 @@ export function flattenInto(space: AnySpace, x: unknown, out: Float32Array, offs
 export function unflatten<T>(space: Space<T, unknown>, flat: Float32Array): T {
   const dim = flatdim(space);
   if (!(flat instanceof Float32Array) || flat.length !== dim) {
-    throw new InvalidValueError(`flat vector for ${String(space)}`, formatValue(flat), `a Float32Array of length ${dim}`);
+    throw new InvalidValueError(
+      `flat vector for ${String(space)}`,
+      formatValue(flat),
+      `a Float32Array of length ${dim}`,
+    );
   }
   const [value] = unflattenAt(space, flat, 0);
   space.check(value, `unflattened value for ${String(space)}`);
-  return value as T;
+  return value;
 }
 
 function unflattenAt(space: AnySpace, flat: Float32Array, offset: number): [unknown, number] {
-  if (space instanceof Discrete) return [space.start + oneHotIndex(flat, offset, space.n), offset + space.n];
+  if (space instanceof Discrete)
+    return [space.start + oneHotIndex(flat, offset, space.n), offset + space.n];
   if (space instanceof Box) return [flat.slice(offset, offset + space.size), offset + space.size];
-  if (space instanceof MultiBinary) return [Uint8Array.from(flat.subarray(offset, offset + space.size)), offset + space.size];
+  if (space instanceof MultiBinary)
+    return [Uint8Array.from(flat.subarray(offset, offset + space.size)), offset + space.size];
   if (space instanceof MultiDiscrete) {
     const out = new Int32Array(space.nvec.length);
     for (let i = 0; i < out.length; i++) {
@@ -725,19 +868,25 @@ function unflattenAt(space: AnySpace, flat: Float32Array, offset: number): [unkn
       const k = flat[offset + i]!;
       if (k === space.characters.length) continue;
       const c = Number.isInteger(k) ? space.characters[k] : undefined;
-      if (c === undefined) throw new InvalidValueError(`flat Text element ${i}`, formatValue(k), `an integer in 0..${space.characters.length}`);
+      if (c === undefined)
+        throw new InvalidValueError(
+          `flat Text element ${i}`,
+          formatValue(k),
+          `an integer in 0..${space.characters.length}`,
+        );
       text += c;
     }
     return [text, offset + space.maxLength];
   }
   if (space instanceof Dict) {
     const out: Record<string, unknown> = {};
-    for (const key of space.keys) [out[key], offset] = unflattenAt(space.spaces[key]!, flat, offset);
+    for (const key of space.keys)
+      [out[key], offset] = unflattenAt(space.subspace(key), flat, offset);
     return [out, offset];
   }
   if (space instanceof Tuple) {
     const out: unknown[] = [];
-    for (const s of space.spaces as readonly AnySpace[]) {
+    for (const s of space.subspaces) {
       const [v, next] = unflattenAt(s, flat, offset);
       out.push(v);
       offset = next;
@@ -756,7 +905,12 @@ export function flattenSpace(space: AnySpace): Box {
   return new Box({ low, high });
 }
 
-function fillFlatBounds(space: AnySpace, low: Float32Array, high: Float32Array, offset: number): number {
+function fillFlatBounds(
+  space: AnySpace,
+  low: Float32Array,
+  high: Float32Array,
+  offset: number,
+): number {
   if (space instanceof Box) {
     low.set(space.low, offset);
     high.set(space.high, offset);
@@ -767,11 +921,11 @@ function fillFlatBounds(space: AnySpace, low: Float32Array, high: Float32Array, 
     return offset + space.maxLength;
   }
   if (space instanceof Dict) {
-    for (const key of space.keys) offset = fillFlatBounds(space.spaces[key]!, low, high, offset);
+    for (const key of space.keys) offset = fillFlatBounds(space.subspace(key), low, high, offset);
     return offset;
   }
   if (space instanceof Tuple) {
-    for (const s of space.spaces as readonly AnySpace[]) offset = fillFlatBounds(s, low, high, offset);
+    for (const s of space.subspaces) offset = fillFlatBounds(s, low, high, offset);
     return offset;
   }
   const dim = flatdim(space); // one-hot and binary parts: [0, 1]
@@ -787,7 +941,11 @@ function oneHotIndex(flat: Float32Array, offset: number, n: number): number {
     else if (v !== 0) index = -2;
   }
   if (index < 0) {
-    throw new InvalidValueError('one-hot block', formatValue(flat.subarray(offset, offset + n)), `exactly one 1 among ${n} values, the rest 0`);
+    throw new InvalidValueError(
+      'one-hot block',
+      formatValue(flat.subarray(offset, offset + n)),
+      `exactly one 1 among ${n} values, the rest 0`,
+    );
   }
   return index;
 }
@@ -800,13 +958,20 @@ function checkMask(mask: unknown, n: number, what: string): asserts mask is Uint
 
 function boundArray(bound: number | ArrayLike<number>, size: number, name: string): Float32Array {
   if (typeof bound === 'number') {
-    if (Number.isNaN(bound)) throw new InvalidSpaceError(`Box: expected ${name} a number, received NaN`);
+    if (Number.isNaN(bound))
+      throw new InvalidSpaceError(`Box: expected ${name} a number, received NaN`);
     return new Float32Array(size).fill(bound);
   }
-  if (bound.length !== size) throw new InvalidSpaceError(`Box: expected ${name} of length ${size}, received length ${bound.length}`);
+  if (bound.length !== size)
+    throw new InvalidSpaceError(
+      `Box: expected ${name} of length ${size}, received length ${bound.length}`,
+    );
   const out = Float32Array.from(bound);
   const nan = out.findIndex((v) => Number.isNaN(v));
-  if (nan >= 0) throw new InvalidSpaceError(`Box: expected ${name} without NaN, received NaN at ${name}[${nan}]`);
+  if (nan >= 0)
+    throw new InvalidSpaceError(
+      `Box: expected ${name} without NaN, received NaN at ${name}[${nan}]`,
+    );
   return out;
 }
 
@@ -827,6 +992,6 @@ function fromJsonNumber(x: JsonNumber): number {
 function typeName(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'Array';
-  if (typeof x === 'object') return (x as object).constructor.name;
+  if (typeof x === 'object') return x.constructor.name;
   return typeof x;
 }

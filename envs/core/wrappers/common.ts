@@ -3,7 +3,15 @@
  * (RecordEpisodeStatistics), as in Gymnasium's `wrappers/common.py`.
  */
 import { InvalidOptionError, InvalidStateError, ResetNeededError } from '../errors.js';
-import { Wrapper, type Env, type JsonValue, type RenderFrame, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import {
+  Wrapper,
+  type Env,
+  type JsonValue,
+  type RenderFrame,
+  type ResetArgs,
+  type ResetResult,
+  type StepResult,
+} from '../env.js';
 
 /**
  * Truncates an episode after `maxEpisodeSteps` steps (`truncated: true` on that step). Stepping
@@ -49,7 +57,12 @@ export class TimeLimit<O, A> extends Wrapper<O, A> {
 
   protected override checkWrapperState(state: JsonValue): void {
     const s = state as { elapsed?: unknown; ended?: unknown } | null;
-    if (typeof s?.elapsed !== 'number' || !Number.isSafeInteger(s.elapsed) || s.elapsed < 0 || typeof s.ended !== 'boolean') {
+    if (
+      typeof s?.elapsed !== 'number' ||
+      !Number.isSafeInteger(s.elapsed) ||
+      s.elapsed < 0 ||
+      typeof s.ended !== 'boolean'
+    ) {
       throw new InvalidStateError('TimeLimit', '{elapsed: integer >= 0, ended: boolean}', state);
     }
   }
@@ -102,7 +115,8 @@ export class OrderEnforcing<O, A> extends Wrapper<O, A> {
   }
 
   override render(): RenderFrame | undefined {
-    if (!this.hasReset && !this.disableRenderOrderEnforcing) throw new ResetNeededError(this.id, 'before-reset', 'render');
+    if (!this.hasReset && !this.disableRenderOrderEnforcing)
+      throw new ResetNeededError(this.id, 'before-reset', 'render');
     return this.env.render();
   }
 
@@ -192,13 +206,29 @@ export class RecordEpisodeStatistics<O, A> extends Wrapper<O, A> {
   }
 
   protected override saveWrapperState(): JsonValue {
-    return { episodeReturn: this.episodeReturn, episodeLength: this.episodeLength, elapsedMs: performance.now() - this.episodeStart };
+    return {
+      episodeReturn: this.episodeReturn,
+      episodeLength: this.episodeLength,
+      elapsedMs: performance.now() - this.episodeStart,
+    };
   }
 
   protected override checkWrapperState(state: JsonValue): void {
-    const s = state as { episodeReturn?: unknown; episodeLength?: unknown; elapsedMs?: unknown } | null;
-    if (typeof s?.episodeReturn !== 'number' || typeof s.episodeLength !== 'number' || typeof s.elapsedMs !== 'number') {
-      throw new InvalidStateError('RecordEpisodeStatistics', '{episodeReturn, episodeLength, elapsedMs} numbers', state);
+    const s = state as {
+      episodeReturn?: unknown;
+      episodeLength?: unknown;
+      elapsedMs?: unknown;
+    } | null;
+    if (
+      typeof s?.episodeReturn !== 'number' ||
+      typeof s.episodeLength !== 'number' ||
+      typeof s.elapsedMs !== 'number'
+    ) {
+      throw new InvalidStateError(
+        'RecordEpisodeStatistics',
+        '{episodeReturn, episodeLength, elapsedMs} numbers',
+        state,
+      );
     }
   }
 

@@ -4,7 +4,14 @@
  * environment gets an `EnvCheckError` naming the broken rule.
  */
 import { checkRenderResult, checkResetResult, checkSpaces, checkStepResult } from '../check-env.js';
-import { Wrapper, type Env, type RenderFrame, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import {
+  Wrapper,
+  type Env,
+  type RenderFrame,
+  type ResetArgs,
+  type ResetResult,
+  type StepResult,
+} from '../env.js';
 
 /** Checks the first reset, step and render of the wrapped environment. */
 export class PassiveEnvChecker<O, A> extends Wrapper<O, A> {
