@@ -47,7 +47,7 @@ export class Rng {
       kind === 'pcg64' ? pcgSource(Pcg64.fromSeed(this.seed)) : aleaSource(this.seed, undefined);
   }
 
-  /** NumPy's `default_rng(seed)` stream: `random()`, `uniform()` and `integers()` match NumPy. */
+  /** NumPy's `default_rng(seed)` stream: `random()` and `uniform()` draw what NumPy draws (other methods are wmgym's own). */
   static numpy(seed?: number): Rng {
     return new Rng(seed, 'pcg64');
   }
