@@ -7,37 +7,56 @@ import type { JsonValue, RenderMode } from '../core/env.js';
 import { InvalidOptionError, InvalidStateError, formatValue } from '../core/errors.js';
 
 /** The render modes every classic-control environment supports. */
-export const CLASSIC_RENDER_MODES: readonly RenderMode[] = Object.freeze(['ansi', 'rgb_array'] as const);
+export const CLASSIC_RENDER_MODES: readonly RenderMode[] = Object.freeze([
+  'ansi',
+  'rgb_array',
+] as const);
 
 /**
  * Throws `InvalidOptionError` for a key of `options` not in `allowed` (a misspelt option is an
  * error, not silently ignored) and for a render mode other than `ansi`/`rgb_array`.
  */
-export function checkConstructorOptions(envName: string, options: object, allowed: readonly string[]): void {
+export function checkConstructorOptions(
+  envName: string,
+  options: unknown,
+  allowed: readonly string[],
+): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(`options of ${envName}`, options, 'an object');
   }
   const known = ['renderMode', ...allowed];
   for (const [key, value] of Object.entries(options)) {
     if (!known.includes(key)) {
-      throw new InvalidOptionError(`options.${key} of ${envName}`, value, `one of the options ${known.join(', ')}`);
+      throw new InvalidOptionError(
+        `options.${key} of ${envName}`,
+        value,
+        `one of the options ${known.join(', ')}`,
+      );
     }
   }
   const mode = (options as { renderMode?: unknown }).renderMode;
   if (mode !== undefined && !(CLASSIC_RENDER_MODES as readonly unknown[]).includes(mode)) {
-    throw new InvalidOptionError(`options.renderMode of ${envName}`, mode, '"ansi", "rgb_array" or undefined');
+    throw new InvalidOptionError(
+      `options.renderMode of ${envName}`,
+      mode,
+      '"ansi", "rgb_array" or undefined',
+    );
   }
 }
 
 /** Throws `InvalidOptionError` unless `options` (of `reset`) is undefined or an object whose keys are all in `allowed`. */
 export function checkResetOptionKeys(
   envName: string,
-  options: Record<string, unknown> | undefined,
+  options: unknown,
   allowed: readonly string[],
 ): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError(`reset options of ${envName}`, options, `an object with optional ${allowed.join(', ')}`);
+    throw new InvalidOptionError(
+      `reset options of ${envName}`,
+      options,
+      `an object with optional ${allowed.join(', ')}`,
+    );
   }
   for (const [key, value] of Object.entries(options)) {
     if (!allowed.includes(key)) {
@@ -106,19 +125,30 @@ export function readSnapshot<K extends string, N extends string = never>(
   for (const key of keys) {
     const v = state[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidStateError(owner, `a finite number at .${key} of ${expected}`, formatValue(v));
+      throw new InvalidStateError(
+        owner,
+        `a finite number at .${key} of ${expected}`,
+        formatValue(v),
+      );
     }
     out[key] = v;
   }
   for (const key of nullable) {
     const v = state[key];
     if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new InvalidStateError(owner, `a finite number or null at .${key} of ${expected}`, formatValue(v));
+      throw new InvalidStateError(
+        owner,
+        `a finite number or null at .${key} of ${expected}`,
+        formatValue(v),
+      );
     }
     out[key] = v ?? null;
   }
-  const extra = Object.keys(state).find((k) => !(keys as readonly string[]).includes(k) && !(nullable as readonly string[]).includes(k));
-  if (extra !== undefined) throw new InvalidStateError(owner, `only the fields of ${expected}`, `a field .${extra}`);
+  const extra = Object.keys(state).find(
+    (k) => !(keys as readonly string[]).includes(k) && !(nullable as readonly string[]).includes(k),
+  );
+  if (extra !== undefined)
+    throw new InvalidStateError(owner, `only the fields of ${expected}`, `a field .${extra}`);
   return out as Record<K, number> & Record<N, number | null>;
 }
 
@@ -171,11 +201,19 @@ export class TextGrid {
   /** Marks the segment from (c0, r0) to (c1, r1) with `ch`. */
   line(c0: number, r0: number, c1: number, r1: number, ch: string): void {
     const steps = Math.max(1, Math.ceil(Math.max(Math.abs(c1 - c0), Math.abs(r1 - r0))));
-    for (let i = 0; i <= steps; i++) this.put(c0 + ((c1 - c0) * i) / steps, r0 + ((r1 - r0) * i) / steps, ch);
+    for (let i = 0; i <= steps; i++)
+      this.put(c0 + ((c1 - c0) * i) / steps, r0 + ((r1 - r0) * i) / steps, ch);
   }
 
   /** The grid as lines of text, trailing spaces removed. */
   toString(): string {
     return this.rows.map((r) => r.join('').replace(/\s+$/, '')).join('\n');
   }
+}
+
+/** Rotates (x, y) by `angle` radians counter-clockwise (y up), as pygame's `Vector2.rotate_rad`. */
+export function rotate(x: number, y: number, angle: number): [number, number] {
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  return [x * c - y * s, x * s + y * c];
 }

@@ -192,7 +192,10 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
 
   /** Throws `InvalidActionError` (naming this env, the action and the space) unless the action is in the action space. */
   protected checkAction(action: unknown): asserts action is A {
-    this.actionSpace.check(action, `action for ${this.id}`, InvalidActionError);
+    // contains() first: the message (and the id) are built only for a bad action.
+    if (!this.actionSpace.contains(action)) {
+      this.actionSpace.check(action, `action for ${this.id}`, InvalidActionError);
+    }
   }
 
   abstract reset(args?: ResetArgs): ResetResult<O>;

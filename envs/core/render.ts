@@ -49,7 +49,8 @@ export class Canvas {
 
   /** A `width` x `height` canvas filled with `background` (white by default). */
   constructor(width: number, height: number, background: Rgb = WHITE) {
-    if (!Number.isInteger(width) || width < 1) throw new InvalidOptionError('Canvas width', width, 'a positive integer');
+    if (!Number.isInteger(width) || width < 1)
+      throw new InvalidOptionError('Canvas width', width, 'a positive integer');
     if (!Number.isInteger(height) || height < 1) {
       throw new InvalidOptionError('Canvas height', height, 'a positive integer');
     }
@@ -123,7 +124,8 @@ export class Canvas {
         if (ay <= yc !== by <= yc) crossings.push(ax + ((yc - ay) / (by - ay)) * (bx - ax));
       }
       crossings.sort((a, b) => a - b);
-      for (let k = 0; k + 1 < crossings.length; k += 2) this.span(row, crossings[k]!, crossings[k + 1]!, color);
+      for (let k = 0; k + 1 < crossings.length; k += 2)
+        this.span(row, crossings[k]!, crossings[k + 1]!, color);
     }
   }
 
@@ -174,7 +176,11 @@ export class Canvas {
   private paint(row: number, from: number, to: number, color: Rgb): void {
     const d = this.data;
     const [r, g, b] = color;
-    for (let i = (row * this.width + from) * 4, end = (row * this.width + to) * 4; i < end; i += 4) {
+    for (
+      let i = (row * this.width + from) * 4, end = (row * this.width + to) * 4;
+      i < end;
+      i += 4
+    ) {
       d[i] = r;
       d[i + 1] = g;
       d[i + 2] = b;
@@ -186,26 +192,34 @@ export class Canvas {
 function checkCoordinates(method: string, values: readonly number[]): void {
   for (const v of values) {
     if (!Number.isFinite(v)) {
-      throw new InvalidValueError(`coordinates for Canvas.${method}`, formatValue(values), 'finite numbers');
+      throw new InvalidValueError(
+        `coordinates for Canvas.${method}`,
+        formatValue(values),
+        'finite numbers',
+      );
     }
   }
 }
 
-function checkColor(color: Rgb): void {
+/** Colours come from callers' code, so they are checked at run time (typed `unknown` here for that reason). */
+function checkColor(color: unknown): void {
   if (
     !Array.isArray(color) ||
     color.length !== 3 ||
-    !color.every((c) => typeof c === 'number' && Number.isInteger(c) && c >= 0 && c <= 255)
+    !color.every((c: unknown) => typeof c === 'number' && Number.isInteger(c) && c >= 0 && c <= 255)
   ) {
     throw new InvalidValueError('colour', formatValue(color), '[r, g, b] with integers in 0..255');
   }
 }
 
 /** Throws `InvalidValueError` unless `frame` is a well-formed {@link RgbArray}. */
-function checkFrame(frame: RgbArray, what: string): void {
+function checkFrame(value: unknown, what: string): asserts value is RgbArray {
+  const frame = value as Partial<RgbArray> | null;
   const ok =
     typeof frame === 'object' &&
     frame !== null &&
+    typeof frame.width === 'number' &&
+    typeof frame.height === 'number' &&
     Number.isInteger(frame.width) &&
     frame.width >= 1 &&
     Number.isInteger(frame.height) &&
@@ -217,7 +231,11 @@ function checkFrame(frame: RgbArray, what: string): void {
       typeof frame === 'object' && frame !== null
         ? `{width: ${formatValue(frame.width)}, height: ${formatValue(frame.height)}, data: ${describeData(frame.data)}}`
         : formatValue(frame);
-    throw new InvalidValueError(what, received, '{width, height, data: Uint8ClampedArray of width*height*4 RGBA bytes}');
+    throw new InvalidValueError(
+      what,
+      received,
+      '{width, height, data: Uint8ClampedArray of width*height*4 RGBA bytes}',
+    );
   }
 }
 
@@ -295,11 +313,11 @@ function checkFps(fps: unknown, option: string): number {
   return fps;
 }
 
-function checkFrames(frames: readonly RgbArray[], where: string): void {
+function checkFrames(frames: unknown, where: string): asserts frames is readonly RgbArray[] {
   if (!Array.isArray(frames) || frames.length === 0) {
     throw new InvalidOptionError(`frames for ${where}`, frames, 'at least one RgbArray frame');
   }
-  frames.forEach((frame, i) => {
+  frames.forEach((frame: unknown, i) => {
     checkFrame(frame, `frame ${i} for ${where}`);
   });
 }
@@ -362,7 +380,8 @@ export function contactSheet(frames: readonly RgbArray[], columns?: number): Rgb
   checkFrames(frames, 'contactSheet');
   const chosen = sampleFrameIndices(frames.length).map((i) => frames[i]!);
   const cols = columns ?? Math.ceil(Math.sqrt(chosen.length));
-  if (!Number.isInteger(cols) || cols < 1) throw new InvalidOptionError('columns', columns, 'a positive integer');
+  if (!Number.isInteger(cols) || cols < 1)
+    throw new InvalidOptionError('columns', columns, 'a positive integer');
   const usedCols = Math.min(cols, chosen.length);
   const rows = Math.ceil(chosen.length / usedCols);
   const tileW = Math.max(...chosen.map((f) => f.width));
@@ -386,15 +405,27 @@ export function contactSheet(frames: readonly RgbArray[], columns?: number): Rgb
  * 16 evenly sampled frames. Written atomically; missing directories are created.
  * @throws {@link InvalidOptionError} on another extension, no frames, or a bad `fps`/`columns`.
  */
-export function saveEpisode(path: string, frames: readonly RgbArray[], options: SaveEpisodeOptions = {}): void {
-  if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', path, 'a file path ending in .svg or .png');
+export function saveEpisode(
+  path: string,
+  frames: readonly RgbArray[],
+  options: SaveEpisodeOptions = {},
+): void {
+  if (typeof path !== 'string' || path.length === 0)
+    throw new InvalidOptionError('path', path, 'a file path ending in .svg or .png');
   const extension = extname(path).toLowerCase();
   if (extension !== '.svg' && extension !== '.png') {
-    throw new InvalidOptionError('path', path, 'a file path ending in .svg (animation) or .png (contact sheet)');
+    throw new InvalidOptionError(
+      'path',
+      path,
+      'a file path ending in .svg (animation) or .png (contact sheet)',
+    );
   }
   checkFrames(frames, 'saveEpisode');
   const fps = checkFps(options.fps ?? 30, 'options.fps');
-  if (options.columns !== undefined && (!Number.isInteger(options.columns) || options.columns < 1)) {
+  if (
+    options.columns !== undefined &&
+    (!Number.isInteger(options.columns) || options.columns < 1)
+  ) {
     throw new InvalidOptionError('options.columns', options.columns, 'a positive integer');
   }
   if (extension === '.svg') writeFileAtomic(path, framesToAnimatedSvg(frames, fps));
