@@ -10,7 +10,7 @@
  *   wmgym play <id | game.json> [--seed N]  play in the terminal
  *   wmgym demo                              what `npm start` runs: envs + a rollout of every env
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../envs/index.js';
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function envsCommand(args: readonly string[]): number {
-  const { values, positionals } = parseArgs({ args: [...args], options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseOptions({ args: [...args], options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
   const ids = listEnvs(positionals[0]);
   if (values.json) {
     console.log(JSON.stringify(ids.map((id) => describeSpec(id)), null, 2));
@@ -91,7 +91,7 @@ function describeSpec(id: string) {
 }
 
 function checkCommand(args: readonly string[]): number {
-  const { positionals } = parseArgs({ args: [...args], allowPositionals: true });
+  const { positionals } = parseOptions({ args: [...args], allowPositionals: true });
   const target = positionals[0];
   if (target === undefined) throw new InvalidOptionError('check <id>', undefined, 'an environment id or "all"');
   const ids = target === 'all' ? listEnvs() : [target];
@@ -110,7 +110,7 @@ function checkCommand(args: readonly string[]): number {
 }
 
 function rolloutCommand(args: readonly string[]): number {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: [...args],
     options: { seed: { type: 'string', default: '0' }, steps: { type: 'string', default: '200' }, save: { type: 'string' } },
     allowPositionals: true,
@@ -132,7 +132,7 @@ function rolloutCommand(args: readonly string[]): number {
 }
 
 async function playCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { seed: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseOptions({ args: [...args], options: { seed: { type: 'string' } }, allowPositionals: true });
   const target = positionals[0];
   if (target === undefined) throw new InvalidOptionError('play <id | game.json>', undefined, 'an environment id or a game file');
   const isFile = target.endsWith('.json') || existsSync(target);
@@ -199,6 +199,16 @@ function rollout(env: Env, seed: number, steps: number, frames: RgbArray[] | und
   }
   const meanReturn = returns.length === 0 ? Number.NaN : returns.reduce((a, b) => a + b, 0) / returns.length;
   return { steps, episodes: returns.length, meanReturn, openReturn: episodeReturn };
+}
+
+/** `util.parseArgs`, with its errors turned into InvalidOptionError. */
+function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InvalidOptionError('command-line arguments', config.args?.join(' ') ?? '', 'the options listed by `wmgym help`', message, { cause: error });
+  }
 }
 
 function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
