@@ -53,21 +53,39 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     default:
-      console.error(`Unknown command "${command}": expected one of envs, check, rollout, play, demo, help.\n\n${USAGE}`);
+      console.error(
+        `Unknown command "${command}": expected one of envs, check, rollout, play, demo, help.\n\n${USAGE}`,
+      );
       return 2;
   }
 }
 
 function envsCommand(args: readonly string[]): number {
-  const { values, positionals } = parseOptions({ args: [...args], options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseOptions({
+    args: [...args],
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
   const ids = listEnvs(positionals[0]);
   if (values.json) {
-    console.log(JSON.stringify(ids.map((id) => describeSpec(id)), null, 2));
+    console.log(
+      JSON.stringify(
+        ids.map((id) => describeSpec(id)),
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const rows = ids.map((id) => {
     const s = describeSpec(id);
-    return [id, s.actionSpace, s.observationSpace, String(s.maxEpisodeSteps ?? '-'), String(s.rewardThreshold ?? '-')];
+    return [
+      id,
+      s.actionSpace,
+      s.observationSpace,
+      String(s.maxEpisodeSteps ?? '-'),
+      String(s.rewardThreshold ?? '-'),
+    ];
   });
   printTable(['id', 'action space', 'observation space', 'max steps', 'threshold'], rows);
   console.log(`${ids.length} environments`);
@@ -93,7 +111,8 @@ function describeSpec(id: string) {
 function checkCommand(args: readonly string[]): number {
   const { positionals } = parseOptions({ args: [...args], allowPositionals: true });
   const target = positionals[0];
-  if (target === undefined) throw new InvalidOptionError('check <id>', undefined, 'an environment id or "all"');
+  if (target === undefined)
+    throw new InvalidOptionError('check <id>', undefined, 'an environment id or "all"');
   const ids = target === 'all' ? listEnvs() : [target];
   let failed = 0;
   for (const id of ids) {
@@ -112,17 +131,24 @@ function checkCommand(args: readonly string[]): number {
 function rolloutCommand(args: readonly string[]): number {
   const { values, positionals } = parseOptions({
     args: [...args],
-    options: { seed: { type: 'string', default: '0' }, steps: { type: 'string', default: '200' }, save: { type: 'string' } },
+    options: {
+      seed: { type: 'string', default: '0' },
+      steps: { type: 'string', default: '200' },
+      save: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const id = positionals[0];
-  if (id === undefined) throw new InvalidOptionError('rollout <id>', undefined, 'an environment id (see `wmgym envs`)');
+  if (id === undefined)
+    throw new InvalidOptionError('rollout <id>', undefined, 'an environment id (see `wmgym envs`)');
   const seed = checkSeed(Number(values.seed), '--seed');
   const steps = positiveInteger(values.steps, '--steps');
   const env = make(id, values.save === undefined ? {} : { renderMode: 'rgb_array' });
   const frames: RgbArray[] = [];
   const result = rollout(env, seed, steps, values.save === undefined ? undefined : frames);
-  console.log(`${id}: ${result.steps} steps, ${result.episodes} episode(s) ended, mean return of ended episodes ${formatNumber(result.meanReturn)}, return so far ${formatNumber(result.openReturn)}`);
+  console.log(
+    `${id}: ${result.steps} steps, ${result.episodes} episode(s) ended, mean return of ended episodes ${formatNumber(result.meanReturn)}, return so far ${formatNumber(result.openReturn)}`,
+  );
   if (values.save !== undefined) {
     saveEpisode(values.save, frames, { fps: env.metadata.renderFps ?? 30 });
     console.log(`saved ${frames.length} frames to ${values.save}`);
@@ -132,14 +158,28 @@ function rolloutCommand(args: readonly string[]): number {
 }
 
 async function playCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseOptions({ args: [...args], options: { seed: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseOptions({
+    args: [...args],
+    options: { seed: { type: 'string' } },
+    allowPositionals: true,
+  });
   const target = positionals[0];
-  if (target === undefined) throw new InvalidOptionError('play <id | game.json>', undefined, 'an environment id or a game file');
+  if (target === undefined)
+    throw new InvalidOptionError(
+      'play <id | game.json>',
+      undefined,
+      'an environment id or a game file',
+    );
   const isFile = target.endsWith('.json') || existsSync(target);
   const base = isFile ? make('TextWorld-File-v0', { path: target }) : make(target);
   const modes = base.metadata.renderModes;
   base.close();
-  const env = isFile ? make('TextWorld-File-v0', { path: target, ...(modes.includes('ansi') ? { renderMode: 'ansi' } : {}) }) : make(target, modes.includes('ansi') ? { renderMode: 'ansi' } : {});
+  const env = isFile
+    ? make('TextWorld-File-v0', {
+        path: target,
+        ...(modes.includes('ansi') ? { renderMode: 'ansi' } : {}),
+      })
+    : make(target, modes.includes('ansi') ? { renderMode: 'ansi' } : {});
   const seed = values.seed === undefined ? undefined : checkSeed(Number(values.seed), '--seed');
   await play(env, seed === undefined ? {} : { seed });
   env.close();
@@ -156,11 +196,19 @@ function demoCommand(): number {
     const start = performance.now();
     const r = rollout(env, 0, 200, undefined);
     const seconds = (performance.now() - start) / 1000;
-    rows.push([id, String(r.episodes), formatNumber(r.meanReturn), formatNumber(r.openReturn), `${Math.round(r.steps / seconds).toLocaleString('en-US')}`]);
+    rows.push([
+      id,
+      String(r.episodes),
+      formatNumber(r.meanReturn),
+      formatNumber(r.openReturn),
+      Math.round(r.steps / seconds).toLocaleString('en-US'),
+    ]);
     env.close();
   }
   printTable(['id', 'episodes ended', 'mean return', 'open return', 'steps/s'], rows);
-  console.log('\nNext: `npx wmgym play GridNav-DoorKey-8x8-v0`, `npx wmgym check all`, or see README.md.');
+  console.log(
+    '\nNext: `npx wmgym play GridNav-DoorKey-8x8-v0`, `npx wmgym check all`, or see README.md.',
+  );
   return 0;
 }
 
@@ -171,7 +219,12 @@ interface RolloutSummary {
   openReturn: number;
 }
 
-function rollout(env: Env, seed: number, steps: number, frames: RgbArray[] | undefined): RolloutSummary {
+function rollout(
+  env: Env,
+  seed: number,
+  steps: number,
+  frames: RgbArray[] | undefined,
+): RolloutSummary {
   const rng = new Rng(seed);
   env.actionSpace.seed(seed);
   let info = env.reset({ seed }).info;
@@ -185,7 +238,8 @@ function rollout(env: Env, seed: number, steps: number, frames: RgbArray[] | und
   capture();
   for (let t = 0; t < steps; t++) {
     const mask = info['actionMask'];
-    const action = mask instanceof Uint8Array ? env.actionSpace.sample(rng, mask) : env.actionSpace.sample(rng);
+    const action =
+      mask instanceof Uint8Array ? env.actionSpace.sample(rng, mask) : env.actionSpace.sample(rng);
     const result = env.step(action);
     episodeReturn += result.reward;
     info = result.info;
@@ -197,7 +251,8 @@ function rollout(env: Env, seed: number, steps: number, frames: RgbArray[] | und
       capture();
     }
   }
-  const meanReturn = returns.length === 0 ? Number.NaN : returns.reduce((a, b) => a + b, 0) / returns.length;
+  const meanReturn =
+    returns.length === 0 ? Number.NaN : returns.reduce((a, b) => a + b, 0) / returns.length;
   return { steps, episodes: returns.length, meanReturn, openReturn: episodeReturn };
 }
 
@@ -207,13 +262,23 @@ function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
     return parseArgs(config);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InvalidOptionError('command-line arguments', config.args?.join(' ') ?? '', 'the options listed by `wmgym help`', message, { cause: error });
+    throw new InvalidOptionError(
+      'command-line arguments',
+      config.args?.join(' ') ?? '',
+      'the options listed by `wmgym help`',
+      message,
+      { cause: error },
+    );
   }
 }
 
 function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(row));
@@ -221,7 +286,8 @@ function printTable(header: readonly string[], rows: readonly (readonly string[]
 
 function positiveInteger(text: string, option: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidOptionError(option, text, 'a positive integer');
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidOptionError(option, text, 'a positive integer');
   return n;
 }
 
@@ -234,7 +300,11 @@ function truncate(text: string, length: number): string {
 }
 
 const entry = process.argv[1];
-if (entry !== undefined && existsSync(entry) && realpathSync(entry) === fileURLToPath(import.meta.url)) {
+if (
+  entry !== undefined &&
+  existsSync(entry) &&
+  realpathSync(entry) === fileURLToPath(import.meta.url)
+) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -17,7 +17,13 @@ export interface PlayOptions {
 }
 
 interface TextStepper {
-  stepText(text: string): { observation: unknown; reward: number; terminated: boolean; truncated: boolean; info: Info };
+  stepText(text: string): {
+    observation: unknown;
+    reward: number;
+    terminated: boolean;
+    truncated: boolean;
+    info: Info;
+  };
 }
 
 const ARROWS: Record<string, readonly string[]> = {
@@ -56,14 +62,23 @@ export async function play(env: Env, options: PlayOptions = {}): Promise<number>
     const word = command.toLowerCase();
     if (word === 'quit' || word === 'exit' || word === 'q') throw new QuitSignal();
     if (word === 'restart') return restart();
-    if (word === 'history') return write(history.length === 0 ? '(no commands yet)' : history.map((c, i) => `${i + 1}. ${c}`).join('\n'));
-    if (word === 'commands' || word === 'help') return write(`Commands: ${env.commands().join(', ')}\n(also: history, restart, quit)`);
+    if (word === 'history')
+      return write(
+        history.length === 0
+          ? '(no commands yet)'
+          : history.map((c, i) => `${i + 1}. ${c}`).join('\n'),
+      );
+    if (word === 'commands' || word === 'help')
+      return write(`Commands: ${env.commands().join(', ')}\n(also: history, restart, quit)`);
     if (episodeOver) return write('The episode is over: type "restart" or "quit".');
     history.push(command);
     let result;
     try {
       const stepper = env.unwrapped as Partial<TextStepper>;
-      result = typeof stepper.stepText === 'function' && env === env.unwrapped ? stepper.stepText(command) : env.step(env.parseCommand(command));
+      result =
+        typeof stepper.stepText === 'function' && env === env.unwrapped
+          ? stepper.stepText(command)
+          : env.step(env.parseCommand(command));
     } catch (error) {
       if (error instanceof CommandParseError) return write(error.feedback ?? error.message);
       if (isWmgymError(error)) return write(error.message);
@@ -72,17 +87,24 @@ export async function play(env: Env, options: PlayOptions = {}): Promise<number>
     total += result.reward;
     const feedback = result.info['feedback'];
     if (typeof feedback === 'string' && feedback !== '') write(feedback);
-    if (result.reward !== 0) write(`(reward ${result.reward.toFixed(3)}, total ${total.toFixed(3)})`);
+    if (result.reward !== 0)
+      write(`(reward ${result.reward.toFixed(3)}, total ${total.toFixed(3)})`);
     if (result.terminated || result.truncated) {
       episodeOver = true;
-      write(result.terminated ? `*** The episode has ended. Return: ${total.toFixed(3)} ***` : `*** Out of time. Return: ${total.toFixed(3)} ***`);
+      write(
+        result.terminated
+          ? `*** The episode has ended. Return: ${total.toFixed(3)} ***`
+          : `*** Out of time. Return: ${total.toFixed(3)} ***`,
+      );
       write('Type "restart" to play again or "quit".');
     } else {
       show();
     }
   };
 
-  write(`Playing ${env.spec?.id ?? env.unwrapped.constructor.name}. Type "commands" for help, "quit" to leave.`);
+  write(
+    `Playing ${env.spec?.id ?? env.unwrapped.constructor.name}. Type "commands" for help, "quit" to leave.`,
+  );
   restart();
 
   if (input.isTTY === true && typeof input.setRawMode === 'function') {
@@ -142,14 +164,21 @@ function playRaw(
         else reject(error instanceof Error ? error : new Error(String(error)));
       }
     };
-    const onKey = (chunk: string | undefined, key: { name?: string; ctrl?: boolean } | undefined) => {
-      if (key?.ctrl === true && (key.name === 'c' || key.name === 'd')) return finish();
+    const onKey = (
+      chunk: string | undefined,
+      key: { name?: string; ctrl?: boolean } | undefined,
+    ) => {
+      if (key?.ctrl === true && (key.name === 'c' || key.name === 'd')) {
+        finish();
+        return;
+      }
       const name = key?.name;
       if (name === 'return' || name === 'enter') {
         out.write('\n');
         const text = buffer;
         buffer = '';
-        return run(text);
+        run(text);
+        return;
       }
       if (name === 'backspace') {
         if (buffer.length > 0) {
@@ -162,7 +191,8 @@ function playRaw(
         const command = arrowCommand(ARROWS[name]!);
         if (command === undefined) return;
         out.write(`${command}\n`);
-        return run(command);
+        run(command);
+        return;
       }
       if (typeof chunk === 'string' && chunk >= ' ' && !chunk.startsWith('\u001b')) {
         buffer += chunk;

@@ -23,7 +23,11 @@ blocks.forEach((code, i) => {
     const file = join(dir, `readme-example-${i + 1}.ts`);
     writeFileSync(file, code.replaceAll("from 'wmgym'", `from '${join(root, 'index.js')}'`));
     try {
-      const run = spawnSync(process.execPath, ['--import=tsx', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      const run = spawnSync(process.execPath, ['--import=tsx', file], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       t.is(run.status, 0, `${run.stderr}\n${run.stdout}`);
     } finally {
       rmSync(file, { force: true });
@@ -32,7 +36,11 @@ blocks.forEach((code, i) => {
 });
 
 test('every wmgym command the README shows exists', (t) => {
-  const usage = spawnSync(process.execPath, ['--import=tsx', join(root, 'scripts/cli.ts'), 'help'], { cwd: root, encoding: 'utf8' }).stdout;
+  const usage = spawnSync(
+    process.execPath,
+    ['--import=tsx', join(root, 'scripts/cli.ts'), 'help'],
+    { cwd: root, encoding: 'utf8' },
+  ).stdout;
   const commands = [...readme.matchAll(/npx wmgym (\w+)/g)].map((m) => m[1]!);
   t.true(commands.length > 0);
   for (const command of commands) t.regex(usage, new RegExp(`^  ${command}\\b`, 'm'), command);

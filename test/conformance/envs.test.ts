@@ -35,7 +35,10 @@ for (const id of ids) {
       ended = r.terminated || r.truncated;
     }
     t.true(ended, `no episode end within ${limit + 1} steps`);
-    t.throws(() => env.step(env.actionSpace.sample(rng)), { instanceOf: ResetNeededError, message: /after the episode ended/ });
+    t.throws(() => env.step(env.actionSpace.sample(rng)), {
+      instanceOf: ResetNeededError,
+      message: /after the episode ended/,
+    });
   });
 
   test(`${id} is deterministic over 50 seeded steps through make()`, (t) => {

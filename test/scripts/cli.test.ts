@@ -27,7 +27,10 @@ test.serial('envs lists every registered id with its spaces, or as JSON', async 
   t.regex(out, /CartPole-v1\s+Discrete\(2\)\s+Box\(.*500\s+475/);
   const json = await capture(['envs', 'Pendulum', '--json']);
   const parsed = JSON.parse(json.out) as { id: string; maxEpisodeSteps: number }[];
-  t.deepEqual(parsed.map((e) => [e.id, e.maxEpisodeSteps]), [['Pendulum-v1', 200]]);
+  t.deepEqual(
+    parsed.map((e) => [e.id, e.maxEpisodeSteps]),
+    [['Pendulum-v1', 200]],
+  );
 });
 
 test.serial('check reports ok for a correct environment', async (t) => {
@@ -45,7 +48,16 @@ test.serial('check and rollout name a misspelt id', async (t) => {
 
 test.serial('rollout runs a seeded random policy and saves its frames', async (t) => {
   const file = join(mkdtempSync(join(tmpdir(), 'wmgym-cli-')), 'cartpole.svg');
-  const first = await capture(['rollout', 'CartPole-v1', '--seed', '3', '--steps', '40', '--save', file]);
+  const first = await capture([
+    'rollout',
+    'CartPole-v1',
+    '--seed',
+    '3',
+    '--steps',
+    '40',
+    '--save',
+    file,
+  ]);
   const second = await capture(['rollout', 'CartPole-v1', '--seed', '3', '--steps', '40']);
   t.is(first.code, 0);
   t.is(first.out.split('\n')[0], second.out);
@@ -55,9 +67,18 @@ test.serial('rollout runs a seeded random policy and saves its frames', async (t
 });
 
 test.serial('bad options are typed errors naming the option', async (t) => {
-  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--steps', '0']), { instanceOf: InvalidOptionError, message: /--steps: expected a positive integer, received "0"/ });
-  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--seed=-2']), { instanceOf: InvalidOptionError, message: /--seed/ });
-  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--sed', '1']), { instanceOf: InvalidOptionError, message: /Unknown option '--sed'/ });
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--steps', '0']), {
+    instanceOf: InvalidOptionError,
+    message: /--steps: expected a positive integer, received "0"/,
+  });
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--seed=-2']), {
+    instanceOf: InvalidOptionError,
+    message: /--seed/,
+  });
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--sed', '1']), {
+    instanceOf: InvalidOptionError,
+    message: /Unknown option '--sed'/,
+  });
   const { code, err } = await capture(['fly']);
   t.is(code, 2);
   t.regex(err, /Unknown command "fly"/);

@@ -24,11 +24,20 @@ test('typed commands step the environment and show its text view', async (t) => 
 
 test('an unknown command gets the parse error and changes nothing', async (t) => {
   const { text } = await session(['dance', 'quit']);
-  t.regex(text, /Unknown command for test\/PlayLine-v0: expected "left" or "right", received "dance"/);
+  t.regex(
+    text,
+    /Unknown command for test\/PlayLine-v0: expected "left" or "right", received "dance"/,
+  );
 });
 
 test('the episode ends with its return, and restart begins a new one', async (t) => {
-  const { text, total } = await session([...Array<string>(12).fill('right'), 'right', 'restart', 'history', 'quit']);
+  const { text, total } = await session([
+    ...Array<string>(12).fill('right'),
+    'right',
+    'restart',
+    'history',
+    'quit',
+  ]);
   t.regex(text, /The episode has ended\. Return: /);
   t.regex(text, /The episode is over: type "restart"/);
   t.regex(text, /1\. right/);

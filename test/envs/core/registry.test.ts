@@ -22,10 +22,10 @@ register({ id: 'test/LineWalk-v4', entryPoint: (o) => new LineWalkEnv(o) });
 
 test('make wraps PassiveEnvChecker -> OrderEnforcing -> TimeLimit, outermost last', (t) => {
   const env = make(ID);
-  t.true(env instanceof TimeLimit);
-  const order = (env as TimeLimit<unknown, unknown>).env;
-  t.true(order instanceof OrderEnforcing);
-  t.true((order as OrderEnforcing<unknown, unknown>).env instanceof PassiveEnvChecker);
+  if (!(env instanceof TimeLimit)) return t.fail('the outermost wrapper is not TimeLimit');
+  const order = env.env;
+  if (!(order instanceof OrderEnforcing)) return t.fail('TimeLimit does not wrap OrderEnforcing');
+  t.true(order.env instanceof PassiveEnvChecker);
   t.true(env.unwrapped instanceof LineWalkEnv);
   t.is(env.spec?.id, ID);
   t.is(env.unwrapped.spec?.maxEpisodeSteps, 7);
@@ -36,7 +36,7 @@ test('make passes options to the entry point and can change or drop the time lim
   t.is(env.renderMode, 'ansi');
   t.false(env instanceof TimeLimit);
   t.is(env.spec?.maxEpisodeSteps, undefined);
-  const limited = make(ID, { maxEpisodeSteps: 2 });
+  const limited = make<Float32Array, number>(ID, { maxEpisodeSteps: 2 });
   limited.reset({ seed: 0 });
   limited.step(1);
   t.true(limited.step(0).truncated);
