@@ -21,7 +21,8 @@ export type WmgymErrorCode =
   | 'COMMAND_PARSE'
   | 'CLOSED'
   | 'RENDER'
-  | 'MALFORMED_FILE';
+  | 'MALFORMED_FILE'
+  | 'ASYNC_CALL';
 
 /** Options every {@link WmgymError} constructor accepts besides its own context. */
 export interface WmgymErrorOptions {
@@ -231,6 +232,25 @@ export class ClosedEnvError extends WmgymError {
       'CLOSED',
       `Cannot call ${method}() on ${envId}: expected an open environment, received a closed one`,
     );
+  }
+}
+
+/**
+ * A vector environment's asynchronous call out of order (`stepWait()` without `stepAsync()`, a
+ * second call while one is pending), timed out, or a worker that stopped answering.
+ */
+export class AsyncCallError extends WmgymError {
+  override name = 'AsyncCallError';
+  /** What went wrong. */
+  readonly reason: 'already-pending' | 'none-pending' | 'timeout' | 'worker-exited';
+
+  constructor(
+    reason: 'already-pending' | 'none-pending' | 'timeout' | 'worker-exited',
+    message: string,
+    options: WmgymErrorOptions = {},
+  ) {
+    super('ASYNC_CALL', message, options);
+    this.reason = reason;
   }
 }
 

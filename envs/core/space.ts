@@ -127,15 +127,7 @@ export class Discrete extends Space<number, Uint8Array> {
   /** Uniform over the elements, or over those the mask allows; an all-zero mask gives `start` (as Gymnasium). */
   sample(rng: Rng = this.rng, mask?: Uint8Array): number {
     if (mask === undefined) return this.start + rng.integer(this.n);
-    checkMask(mask, this.n, 'Discrete mask');
-    let count = 0;
-    for (let i = 0; i < this.n; i++) if (mask[i] === 1) count++;
-    if (count === 0) return this.start;
-    let k = rng.integer(count);
-    for (let i = 0; i < this.n; i++) {
-      if (mask[i] === 1 && k-- === 0) return this.start + i;
-    }
-    return this.start; // unreachable: k < count
+    return sampleMasked(rng, this.n, this.start, mask, 'Discrete mask');
   }
 
   contains(x: unknown): x is number {
@@ -336,8 +328,11 @@ export class MultiDiscrete extends Space<Int32Array, readonly Uint8Array[]> {
       );
     }
     for (let i = 0; i < out.length; i++) {
-      const dim = new Discrete(this.nvec[i]!, { start: this.start[i]! });
-      out[i] = dim.sample(rng, mask?.[i]);
+      const dimMask = mask?.[i];
+      out[i] =
+        dimMask === undefined
+          ? this.start[i]! + rng.integer(this.nvec[i]!)
+          : sampleMasked(rng, this.nvec[i]!, this.start[i]!, dimMask, `MultiDiscrete mask[${i}]`);
     }
     return out;
   }
@@ -948,6 +943,19 @@ function oneHotIndex(flat: Float32Array, offset: number, n: number): number {
     );
   }
   return index;
+}
+
+/** Uniform over the allowed values of `start..start+n-1`; `start` when the mask allows none (Gymnasium). */
+function sampleMasked(rng: Rng, n: number, start: number, mask: Uint8Array, what: string): number {
+  checkMask(mask, n, what);
+  let count = 0;
+  for (let i = 0; i < n; i++) if (mask[i] === 1) count++;
+  if (count === 0) return start;
+  let k = rng.integer(count);
+  for (let i = 0; i < n; i++) {
+    if (mask[i] === 1 && k-- === 0) return start + i;
+  }
+  return start; // unreachable: k < count
 }
 
 function checkMask(mask: unknown, n: number, what: string): asserts mask is Uint8Array {
