@@ -47,6 +47,126 @@ register({
 
 // ---- gridnav --------------------------------------------------------------------------------------
 
+import {
+  BlockedUnlockPickupEnv,
+  DoorKeyEnv,
+  EmptyEnv,
+  FourRoomsEnv,
+  KeyCorridorEnv,
+  LavaCrossingEnv,
+  MultiRoomEnv,
+  TaskKEnv,
+  UnlockEnv,
+  taskKSize,
+} from './gridnav/index.js';
+
+// Step budgets are MiniGrid's per family; the environment's reward formula uses the same number.
+for (const size of [5, 8, 16]) {
+  register({
+    id: `GridNav-Empty-${size}x${size}-v0`,
+    entryPoint: (options) => new EmptyEnv(options),
+    kwargs: { size },
+    maxEpisodeSteps: 4 * size * size,
+    description: `An empty ${size}x${size} room; reach the goal in the far corner from the top-left corner (MiniGrid Empty).`,
+  });
+  register({
+    id: `GridNav-Empty-Random-${size}x${size}-v0`,
+    entryPoint: (options) => new EmptyEnv(options),
+    kwargs: { size, randomStart: true },
+    maxEpisodeSteps: 4 * size * size,
+    description: `An empty ${size}x${size} room with a random start; reach the goal in the corner (MiniGrid Empty-Random).`,
+  });
+}
+
+register({
+  id: 'GridNav-FourRooms-v0',
+  entryPoint: (options) => new FourRoomsEnv(options),
+  maxEpisodeSteps: 100,
+  description: 'Four rooms joined by gaps; reach a randomly placed goal (MiniGrid FourRooms).',
+});
+
+for (const size of [5, 8, 16]) {
+  register({
+    id: `GridNav-DoorKey-${size}x${size}-v0`,
+    entryPoint: (options) => new DoorKeyEnv(options),
+    kwargs: { size },
+    maxEpisodeSteps: 10 * size * size,
+    description: `Pick up the key, unlock the door and reach the goal in a ${size}x${size} room (MiniGrid DoorKey).`,
+  });
+}
+
+for (const [rooms, maxRoomSize] of [
+  [2, 4],
+  [4, 5],
+  [6, 10],
+] as const) {
+  register({
+    id: `GridNav-MultiRoom-N${rooms}-v0`,
+    entryPoint: (options) => new MultiRoomEnv(options),
+    kwargs: { minRooms: rooms, maxRooms: rooms, maxRoomSize },
+    maxEpisodeSteps: 20 * rooms,
+    description: `A chain of ${rooms} rooms (sides up to ${maxRoomSize}) joined by closed doors; reach the goal in the last (MiniGrid MultiRoom-N${rooms}).`,
+  });
+}
+
+for (const [size, crossings] of [
+  [9, 1],
+  [9, 2],
+  [9, 3],
+  [11, 5],
+] as const) {
+  register({
+    id: `GridNav-LavaCrossing-S${size}N${crossings}-v0`,
+    entryPoint: (options) => new LavaCrossingEnv(options),
+    kwargs: { size, crossings },
+    maxEpisodeSteps: 4 * size * size,
+    description: `Cross ${crossings} lava river${crossings === 1 ? '' : 's'} through their gaps to the goal in a ${size}x${size} room (MiniGrid LavaCrossing).`,
+  });
+}
+
+for (const [roomSize, rows] of [
+  [3, 1],
+  [3, 2],
+  [3, 3],
+  [4, 3],
+  [5, 3],
+  [6, 3],
+] as const) {
+  register({
+    id: `GridNav-KeyCorridor-S${roomSize}R${rows}-v0`,
+    entryPoint: (options) => new KeyCorridorEnv(options),
+    kwargs: { roomSize, rows },
+    maxEpisodeSteps: 30 * roomSize * roomSize,
+    description: `Fetch a key from a side room to unlock the room holding a ball, then pick the ball up; ${rows} row${rows === 1 ? '' : 's'} of rooms of side ${roomSize} (MiniGrid KeyCorridor).`,
+  });
+}
+
+register({
+  id: 'GridNav-Unlock-v0',
+  entryPoint: (options) => new UnlockEnv(options),
+  maxEpisodeSteps: 8 * 6 * 6,
+  description: 'Pick up the key and open the locked door to the next room (MiniGrid Unlock).',
+});
+
+register({
+  id: 'GridNav-BlockedUnlockPickup-v0',
+  entryPoint: (options) => new BlockedUnlockPickupEnv(options),
+  maxEpisodeSteps: 16 * 6 * 6,
+  description:
+    'Move the ball blocking a locked door, unlock it with the key and pick up the box behind it (MiniGrid BlockedUnlockPickup).',
+});
+
+for (const k of [5, 10, 20]) {
+  const size = taskKSize(k);
+  register({
+    id: `GridNav-Task-k${k}-v0`,
+    entryPoint: (options) => new TaskKEnv(options),
+    kwargs: { k },
+    maxEpisodeSteps: 4 * size * size,
+    description: `Levels whose shortest solution is exactly ${k} actions: doors, keys and lava on the way to the goal (option k for any k >= 3).`,
+  });
+}
+
 // ---- textworld ------------------------------------------------------------------------------------
 
 export { register };
