@@ -141,8 +141,16 @@ function rolloutCommand(args: readonly string[]): number {
   const id = positionals[0];
   if (id === undefined)
     throw new InvalidOptionError('rollout <id>', undefined, 'an environment id (see `wmgym envs`)');
-  const seed = checkSeed(Number(values.seed), '--seed');
+  const seed = seedOption(values.seed, '--seed');
   const steps = positiveInteger(values.steps, '--steps');
+  if (values.save !== undefined && !/\.(svg|png)$/i.test(values.save)) {
+    // Checked before the rollout runs, not after.
+    throw new InvalidOptionError(
+      '--save',
+      values.save,
+      'a file path ending in .svg (animation) or .png (contact sheet)',
+    );
+  }
   const env = make(id, values.save === undefined ? {} : { renderMode: 'rgb_array' });
   const frames: RgbArray[] = [];
   const result = rollout(env, seed, steps, values.save === undefined ? undefined : frames);
@@ -180,7 +188,7 @@ async function playCommand(args: readonly string[]): Promise<number> {
         ...(modes.includes('ansi') ? { renderMode: 'ansi' } : {}),
       })
     : make(target, modes.includes('ansi') ? { renderMode: 'ansi' } : {});
-  const seed = values.seed === undefined ? undefined : checkSeed(Number(values.seed), '--seed');
+  const seed = values.seed === undefined ? undefined : seedOption(values.seed, '--seed');
   await play(env, seed === undefined ? {} : { seed });
   env.close();
   return 0;
@@ -285,10 +293,18 @@ function printTable(header: readonly string[], rows: readonly (readonly string[]
 }
 
 function positiveInteger(text: string, option: string): number {
-  const n = Number(text);
+  // Digits only: Number('') is 0 and Number(' 1e2 ') is 100, neither of which was typed as a count.
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1)
     throw new InvalidOptionError(option, text, 'a positive integer');
   return n;
+}
+
+/** A seed typed on the command line: digits only (`--seed=` is not seed 0), a safe integer. */
+function seedOption(text: string, option: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new InvalidOptionError(option, text, 'a non-negative integer (at most 2^53 - 1)');
+  return checkSeed(Number(text), option);
 }
 
 function formatNumber(x: number): string {

@@ -11,8 +11,11 @@ import type { Env, Info } from '../envs/core/env.js';
 
 /** Options of {@link play}. */
 export interface PlayOptions {
+  /** Seed of the first reset; later restarts continue the generator. @defaultValue unseeded */
   seed?: number;
+  /** Where commands come from; a TTY also gets arrow keys. @defaultValue process.stdin */
   input?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  /** Where the game is written. @defaultValue process.stdout */
   output?: NodeJS.WritableStream;
 }
 

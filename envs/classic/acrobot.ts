@@ -123,11 +123,15 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
 
   /**
    * Draws θ1, θ2, θ̇1, θ̇2 ~ U(low, high) in that order (defaults −0.1, 0.1), rounded to float32 as Gymnasium.
-   * @throws {@link InvalidOptionError} for options other than finite `low <= high`.
+   * @throws {@link InvalidOptionError} for options other than finite `low <= high` within ±4π (the observed θ̇1 range).
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    const [low, high] = parseResetBounds(this.id, options, -0.1, 0.1);
+    const [low, high] = parseResetBounds(this.id, options, -0.1, 0.1, {
+      min: -MAX_VEL_1,
+      max: MAX_VEL_1,
+      why: 'the angular velocities are drawn from them, and θ̇1 must start within ±4π rad/s',
+    });
     this.seedRng(seed);
     const rng = this.rng;
     this.theta1 = Math.fround(rng.uniform(low, high));

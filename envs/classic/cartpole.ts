@@ -120,11 +120,15 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
 
   /**
    * Draws x, ẋ, θ, θ̇ ~ U(low, high) in that order (defaults −0.05, 0.05).
-   * @throws {@link InvalidOptionError} for options other than finite `low <= high`.
+   * @throws {@link InvalidOptionError} for options other than finite `low <= high` within ±0.4189 (the observed θ range).
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    const [low, high] = parseResetBounds(this.id, options, -0.05, 0.05);
+    const [low, high] = parseResetBounds(this.id, options, -0.05, 0.05, {
+      min: -CARTPOLE_THETA_THRESHOLD * 2,
+      max: CARTPOLE_THETA_THRESHOLD * 2,
+      why: 'every state variable is drawn from them, and θ must start within the observed ±24°',
+    });
     this.seedRng(seed);
     const rng = this.rng;
     this.x = rng.uniform(low, high);

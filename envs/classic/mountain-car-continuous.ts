@@ -111,11 +111,15 @@ export class MountainCarContinuousEnv
 
   /**
    * Position ~ U(low, high) (defaults −0.6, −0.4), velocity 0; kept in float64 until the first step, as Gymnasium.
-   * @throws {@link InvalidOptionError} for options other than finite `low <= high`.
+   * @throws {@link InvalidOptionError} for options other than finite `low <= high` within the track [-1.2, 0.6].
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    const [low, high] = parseResetBounds(this.id, options, -0.6, -0.4);
+    const [low, high] = parseResetBounds(this.id, options, -0.6, -0.4, {
+      min: MIN_POSITION,
+      max: MAX_POSITION,
+      why: 'the start position must be on the track',
+    });
     this.seedRng(seed);
     this.position = this.rng.uniform(low, high);
     this.velocity = 0;

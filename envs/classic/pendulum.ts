@@ -107,13 +107,21 @@ export class PendulumEnv
   /**
    * Draws θ ~ U(−x, x) then θ̇ ~ U(−y, y), with x = `options.x_init` (default π) and y =
    * `options.y_init` (default 1), as Gymnasium.
-   * @throws {@link InvalidOptionError} for other options or non-finite values.
+   * @throws {@link InvalidOptionError} for other options, non-finite values or |y_init| > 8.
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
     checkResetOptionKeys(this.id, options, ['x_init', 'y_init']);
     const x = finiteResetOption(this.id, options, 'x_init', DEFAULT_X);
     const y = finiteResetOption(this.id, options, 'y_init', DEFAULT_Y);
+    if (Math.abs(y) > MAX_SPEED) {
+      // Gymnasium lets it through; here θ̇ would start outside the observation space.
+      throw new InvalidOptionError(
+        `reset options.y_init of ${this.id}`,
+        y,
+        `a number in [-${MAX_SPEED}, ${MAX_SPEED}] (θ̇ starts in U(-y_init, y_init) and is observed within ±${MAX_SPEED} rad/s)`,
+      );
+    }
     this.seedRng(seed);
     const rng = this.rng;
     this.theta = rng.uniform(-x, x);

@@ -4,7 +4,7 @@
  * the TextViews, and a small character grid for the `ansi` pictures.
  */
 import type { JsonValue, RenderMode } from '../core/env.js';
-import { InvalidOptionError, InvalidStateError, formatValue } from '../core/errors.js';
+import { InvalidOptionError, InvalidStateError } from '../core/errors.js';
 
 /** The render modes every classic-control environment supports. */
 export const CLASSIC_RENDER_MODES: readonly RenderMode[] = Object.freeze([
@@ -86,13 +86,16 @@ export function finiteResetOption(
 
 /**
  * Gymnasium's `maybe_parse_reset_bounds`: `options.low` / `options.high` replace the default bounds
- * of the uniform start state. Unknown keys, non-numbers and `low > high` throw `InvalidOptionError`.
+ * of the uniform start state. Unknown keys, non-numbers and `low > high` throw `InvalidOptionError`;
+ * so do bounds outside `limits`, the range that keeps the start observation inside the observation
+ * space (Gymnasium lets such a start through; here it would be an observation outside the space).
  */
 export function parseResetBounds(
   envName: string,
   options: Record<string, unknown> | undefined,
   defaultLow: number,
   defaultHigh: number,
+  limits?: { min: number; max: number; why: string },
 ): [low: number, high: number] {
   checkResetOptionKeys(envName, options, ['low', 'high']);
   const low = finiteResetOption(envName, options, 'low', defaultLow);
@@ -102,6 +105,13 @@ export function parseResetBounds(
       `reset options.low/high of ${envName}`,
       { low, high },
       'low <= high',
+    );
+  }
+  if (limits !== undefined && (low < limits.min || high > limits.max)) {
+    throw new InvalidOptionError(
+      `reset options.low/high of ${envName}`,
+      { low, high },
+      `${limits.min} <= low <= high <= ${limits.max} (${limits.why})`,
     );
   }
   return [low, high];
@@ -125,22 +135,14 @@ export function readSnapshot<K extends string, N extends string = never>(
   for (const key of keys) {
     const v = state[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidStateError(
-        owner,
-        `a finite number at .${key} of ${expected}`,
-        formatValue(v),
-      );
+      throw new InvalidStateError(owner, `a finite number at .${key} of ${expected}`, v);
     }
     out[key] = v;
   }
   for (const key of nullable) {
     const v = state[key];
     if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new InvalidStateError(
-        owner,
-        `a finite number or null at .${key} of ${expected}`,
-        formatValue(v),
-      );
+      throw new InvalidStateError(owner, `a finite number or null at .${key} of ${expected}`, v);
     }
     out[key] = v ?? null;
   }
@@ -148,7 +150,7 @@ export function readSnapshot<K extends string, N extends string = never>(
     (k) => !(keys as readonly string[]).includes(k) && !(nullable as readonly string[]).includes(k),
   );
   if (extra !== undefined)
-    throw new InvalidStateError(owner, `only the fields of ${expected}`, `a field .${extra}`);
+    throw new InvalidStateError(owner, `only the fields of ${expected}, not .${extra}`, state);
   return out as Record<K, number> & Record<N, number | null>;
 }
 

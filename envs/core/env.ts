@@ -3,7 +3,7 @@
  * plus the two things wmgym adds to every environment — a {@link TextView} so a language model can
  * play it, and snapshots (`getState`/`setState`) so a planner can restore an exact state.
  */
-import { InvalidActionError, InvalidStateError, formatValue } from './errors.js';
+import { InvalidActionError, InvalidStateError } from './errors.js';
 import { Rng, checkSeed, entropySeed, isRngState, type RngState } from './rng.js';
 import type { Space } from './space.js';
 
@@ -24,16 +24,23 @@ export interface ResetArgs {
 
 /** What `reset` returns. */
 export interface ResetResult<O> {
+  /** The first observation of the episode (a fresh value the caller owns). */
   observation: O;
+  /** Extra information (e.g. `actionMask`). */
   info: Info;
 }
 
 /** What `step` returns. `terminated`: the MDP ended (goal, failure); `truncated`: a time limit or an outside cut. */
 export interface StepResult<O> {
+  /** The observation after the step (a fresh value the caller owns). */
   observation: O;
+  /** The reward for the step; a finite number. */
   reward: number;
+  /** The MDP ended (goal, failure): do not bootstrap from `observation`. */
   terminated: boolean;
+  /** A time limit or an outside cut ended the episode: bootstrap from `observation`. */
   truncated: boolean;
+  /** Extra information (e.g. `actionMask`, `episode`). */
   info: Info;
 }
 
@@ -42,8 +49,11 @@ export type RenderMode = 'ansi' | 'rgb_array';
 
 /** An RGBA image, row-major, 4 bytes per pixel. */
 export interface RgbArray {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** `width × height × 4` bytes, RGBA, row-major from the top-left pixel. */
   data: Uint8ClampedArray;
 }
 
@@ -85,6 +95,7 @@ export type EnvFactory = (options: Record<string, unknown>) => Env<any, any>;
 export interface EnvSpec {
   /** `[namespace/]Name-vN` */
   id: string;
+  /** Builds the environment from its options. */
   entryPoint: EnvFactory;
   /** TimeLimit applied by `make`; undefined for none. */
   maxEpisodeSteps: number | undefined;
@@ -104,8 +115,11 @@ export interface EnvSpec {
 
 /** The environment contract every environment of wmgym implements. */
 export interface Env<O = unknown, A = unknown> extends TextView<A> {
+  /** The space every observation lies in. */
   readonly observationSpace: Space<O, unknown>;
+  /** The space every action must lie in (anything else throws `InvalidActionError`). */
   readonly actionSpace: Space<A, unknown>;
+  /** Static facts: render modes, frames per second. */
   readonly metadata: EnvMetadata;
   /** Fixed at construction; undefined means `render()` draws nothing. */
   readonly renderMode: RenderMode | undefined;
@@ -113,8 +127,11 @@ export interface Env<O = unknown, A = unknown> extends TextView<A> {
   spec: EnvSpec | undefined;
   /** The innermost environment, under every wrapper. */
   readonly unwrapped: Env;
+  /** Starts an episode; `seed` re-seeds the generator, no seed continues it. */
   reset(args?: ResetArgs): ResetResult<O>;
+  /** Advances one step with an action of `actionSpace`. */
   step(action: A): StepResult<O>;
+  /** Draws the current state in `renderMode` (undefined without one). */
   render(): RenderFrame | undefined;
   /** Releases resources; calling it twice is harmless. */
   close(): void;
@@ -252,7 +269,7 @@ export function readNumbers<K extends string>(
   for (const key of keys) {
     const v = state[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidStateError(owner, `a finite number at .${key}`, formatValue(v));
+      throw new InvalidStateError(owner, `a finite number at .${key}`, v);
     }
     out[key] = v;
   }

@@ -72,7 +72,9 @@ export class SeedSequence {
 
 /** Serialisable state of a {@link Pcg64}: 128-bit state and increment as hex strings. */
 export interface Pcg64State {
+  /** The 128-bit LCG state, hex. */
   state: string;
+  /** The 128-bit (odd) increment, hex. */
   inc: string;
 }
 
@@ -114,15 +116,17 @@ export class Pcg64 {
     return Number(this.nextUint64() >> 11n) * 2 ** -53;
   }
 
-  /** NumPy's `next_uint32`: the low half of a 64-bit output, the high half kept for the next call. */
+  /** The low half of a fresh 64-bit output (unlike NumPy's `next_uint32`, the high half is not kept for the next call). */
   nextUint32(): number {
     return Number(this.nextUint64() & MASK32);
   }
 
+  /** The generator's state, as hex strings. */
   getState(): Pcg64State {
     return { state: this.state.toString(16), inc: this.inc.toString(16) };
   }
 
+  /** Restores {@link Pcg64.getState}. */
   setState(saved: Pcg64State): void {
     this.state = BigInt(`0x${saved.state}`) & MASK128;
     this.inc = BigInt(`0x${saved.inc}`) & MASK128;

@@ -137,7 +137,7 @@ export class Discrete extends Space<number, Uint8Array> {
   }
 
   explain(x: unknown): string {
-    if (typeof x !== 'number') return `a ${typeName(x)} is not an integer`;
+    if (typeof x !== 'number') return `${aTypeName(x)} is not an integer`;
     if (!Number.isInteger(x)) return `${formatValue(x)} is not an integer`;
     if (this.contains(x)) return '';
     return `${String(x)} is outside ${this.start}..${this.start + this.n - 1}`;
@@ -246,7 +246,7 @@ export class Box extends Space<Float32Array> {
     if (!(x instanceof Float32Array)) {
       return ArrayBuffer.isView(x) || Array.isArray(x)
         ? `a Box value must be a Float32Array; convert with Float32Array.from(value)`
-        : `a ${typeName(x)} is not a Float32Array`;
+        : `${aTypeName(x)} is not a Float32Array`;
     }
     if (x.length !== this.size)
       return `length ${x.length} does not match shape [${this.shape.join(', ')}] (${this.size} values)`;
@@ -308,9 +308,12 @@ export class MultiDiscrete extends Space<Int32Array, readonly Uint8Array[]> {
       }
     }
     const start = options.start ?? new Int32Array(nvec.length);
-    if (start.length !== nvec.length || !Array.from(start).every((s) => Number.isSafeInteger(s))) {
+    // Values are Int32Array elements: every start..start+n-1 must fit, or Int32Array.from would wrap it.
+    const fits = (s: number, i: number): boolean =>
+      Number.isSafeInteger(s) && s >= -0x80000000 && s + nvec[i]! - 1 <= 0x7fffffff;
+    if (start.length !== nvec.length || !Array.from(start).every(fits)) {
       throw new InvalidSpaceError(
-        `MultiDiscrete: expected start of ${nvec.length} integers, received ${formatValue(start)}`,
+        `MultiDiscrete: expected start of ${nvec.length} integers with start[i]..start[i]+nvec[i]-1 in the int32 range, received ${formatValue(start)}`,
       );
     }
     this.nvec = Int32Array.from(nvec);
@@ -348,7 +351,7 @@ export class MultiDiscrete extends Space<Int32Array, readonly Uint8Array[]> {
 
   explain(x: unknown): string {
     if (!(x instanceof Int32Array))
-      return `a MultiDiscrete value must be an Int32Array, received a ${typeName(x)}`;
+      return `a MultiDiscrete value must be an Int32Array, received ${aTypeName(x)}`;
     if (x.length !== this.nvec.length) return `length ${x.length} is not ${this.nvec.length}`;
     for (let i = 0; i < x.length; i++) {
       const lo = this.start[i]!;
@@ -418,7 +421,7 @@ export class MultiBinary extends Space<Uint8Array, Uint8Array> {
 
   explain(x: unknown): string {
     if (!(x instanceof Uint8Array))
-      return `a MultiBinary value must be a Uint8Array, received a ${typeName(x)}`;
+      return `a MultiBinary value must be a Uint8Array, received ${aTypeName(x)}`;
     if (x.length !== this.size) return `length ${x.length} is not ${this.size}`;
     const bad = x.findIndex((v) => v > 1);
     return bad < 0 ? '' : `element ${bad} (${x[bad]}) is not 0 or 1`;
@@ -451,14 +454,18 @@ export interface TextOptions {
 
 /** A mask for {@link Text.sample}: a fixed length and/or the allowed characters (one flag per charset entry). */
 export interface TextMask {
+  /** The exact length of the sample, in minLength..maxLength. */
   length?: number;
+  /** One flag per charset entry, 1 where the character may be drawn. */
   charset?: Uint8Array;
 }
 
 /** Strings of `minLength..maxLength` characters from a character set. */
 export class Text extends Space<string, TextMask> {
   readonly shape: readonly number[] = [];
+  /** Fewest characters. */
   readonly minLength: number;
+  /** Most characters. */
   readonly maxLength: number;
   /** The allowed characters, in order (flatten maps a character to its index here). */
   readonly characters: readonly string[];
@@ -534,7 +541,7 @@ export class Text extends Space<string, TextMask> {
   }
 
   explain(x: unknown): string {
-    if (typeof x !== 'string') return `a ${typeName(x)} is not a string`;
+    if (typeof x !== 'string') return `${aTypeName(x)} is not a string`;
     const chars = Array.from(x);
     if (chars.length < this.minLength || chars.length > this.maxLength)
       return `length ${chars.length} is outside ${this.minLength}..${this.maxLength}`;
@@ -626,7 +633,7 @@ export class Dict<S extends Record<string, AnySpace> = Record<string, AnySpace>>
 
   explain(x: unknown): string {
     if (typeof x !== 'object' || x === null || Array.isArray(x))
-      return `a ${typeName(x)} is not an object`;
+      return `${aTypeName(x)} is not an object`;
     const record = x as Record<string, unknown>;
     const extra = Object.keys(record).filter((k) => !this.keys.includes(k));
     if (extra.length > 0) return `unexpected key ${JSON.stringify(extra[0])}`;
@@ -656,6 +663,7 @@ export class Tuple<S extends readonly AnySpace[] = readonly AnySpace[]> extends 
   { [K in keyof S]?: MaskOf<S[K]> }
 > {
   readonly shape: readonly number[] = [];
+  /** The subspaces, in order. */
   readonly spaces: S;
 
   /** The subspaces, typed loosely (for code that walks any Tuple). */
@@ -701,7 +709,7 @@ export class Tuple<S extends readonly AnySpace[] = readonly AnySpace[]> extends 
   }
 
   explain(x: unknown): string {
-    if (!Array.isArray(x)) return `a ${typeName(x)} is not an array`;
+    if (!Array.isArray(x)) return `${aTypeName(x)} is not an array`;
     if (x.length !== this.spaces.length) return `length ${x.length} is not ${this.spaces.length}`;
     for (let i = 0; i < x.length; i++) {
       const why = this.spaces[i]!.explain(x[i]);
@@ -730,26 +738,54 @@ export function spaceFromJSON(json: unknown): AnySpace {
       `spaceFromJSON: expected {type: "Discrete" | "Box" | ...}, received ${formatValue(json)}`,
     );
   }
+  const field = (key: string, ok: (v: unknown) => boolean, allowed: string): void => {
+    const v = (j as unknown as Record<string, unknown>)[key];
+    if (!ok(v)) {
+      throw new InvalidSpaceError(
+        `spaceFromJSON: expected ${key} of a ${j.type} to be ${allowed}, received ${formatValue(v)}`,
+      );
+    }
+  };
+  const numbers = (v: unknown): boolean =>
+    Array.isArray(v) && v.every((x) => typeof x === 'number');
+  const jsonNumbers = (v: unknown): boolean =>
+    Array.isArray(v) &&
+    v.every((x) => typeof x === 'number' || x === 'Infinity' || x === '-Infinity');
+  const isObject = (v: unknown): boolean =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   switch (j.type) {
     case 'Discrete':
+      field('n', (v) => typeof v === 'number', 'a number');
+      field('start', (v) => v === undefined || typeof v === 'number', 'a number');
       return new Discrete(j.n, { start: j.start });
     case 'Box':
+      field('low', jsonNumbers, 'an array of numbers');
+      field('high', jsonNumbers, 'an array of numbers');
+      field('shape', numbers, 'an array of numbers');
       return new Box({
         low: j.low.map(fromJsonNumber),
         high: j.high.map(fromJsonNumber),
         shape: j.shape,
       });
     case 'MultiDiscrete':
+      field('nvec', numbers, 'an array of numbers');
+      field('start', (v) => v === undefined || numbers(v), 'an array of numbers');
       return new MultiDiscrete(j.nvec, { start: j.start });
     case 'MultiBinary':
+      field('shape', numbers, 'an array of numbers');
       return new MultiBinary(j.shape);
     case 'Text':
+      field('maxLength', (v) => typeof v === 'number', 'a number');
+      field('minLength', (v) => typeof v === 'number', 'a number');
+      field('charset', (v) => typeof v === 'string', 'a string');
       return new Text(j.maxLength, { minLength: j.minLength, charset: j.charset });
     case 'Dict':
+      field('spaces', isObject, 'an object of space descriptions');
       return new Dict(
         Object.fromEntries(Object.entries(j.spaces).map(([k, s]) => [k, spaceFromJSON(s)])),
       );
     case 'Tuple':
+      field('spaces', Array.isArray, 'an array of space descriptions');
       return new Tuple(j.spaces.map(spaceFromJSON));
     default:
       throw new InvalidSpaceError(
@@ -847,8 +883,19 @@ function unflattenAt(space: AnySpace, flat: Float32Array, offset: number): [unkn
   if (space instanceof Discrete)
     return [space.start + oneHotIndex(flat, offset, space.n), offset + space.n];
   if (space instanceof Box) return [flat.slice(offset, offset + space.size), offset + space.size];
-  if (space instanceof MultiBinary)
-    return [Uint8Array.from(flat.subarray(offset, offset + space.size)), offset + space.size];
+  if (space instanceof MultiBinary) {
+    const part = flat.subarray(offset, offset + space.size);
+    const bad = part.findIndex((v) => v !== 0 && v !== 1);
+    if (bad >= 0) {
+      // Uint8Array.from would truncate 0.5 to 0 (and wrap -1 to 255) without a word.
+      throw new InvalidValueError(
+        `flat MultiBinary element ${bad}`,
+        formatValue(part[bad]),
+        'exactly 0 or 1',
+      );
+    }
+    return [Uint8Array.from(part), offset + space.size];
+  }
   if (space instanceof MultiDiscrete) {
     const out = new Int32Array(space.nvec.length);
     for (let i = 0; i < out.length; i++) {
@@ -995,6 +1042,13 @@ function toJsonNumber(x: number): JsonNumber {
 
 function fromJsonNumber(x: JsonNumber): number {
   return x === 'Infinity' ? Infinity : x === '-Infinity' ? -Infinity : x;
+}
+
+/** The type of `x` with its article ("an Array", "a string"); plain `undefined` and `null`. */
+function aTypeName(x: unknown): string {
+  if (x === undefined || x === null) return String(x);
+  const name = typeName(x);
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 function typeName(x: unknown): string {

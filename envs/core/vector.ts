@@ -296,7 +296,9 @@ export interface VectorResetResult<O> {
 
 /** What a vector environment's `step` returns; every array is fresh and owned by the caller. */
 export interface VectorStepResult<O> {
+  /** The batch of observations (in next-step mode, a final one where an episode just ended). */
   observations: Batched<O>;
+  /** One reward per sub-environment (0 on a next-step autoreset step). */
   rewards: Float64Array;
   /** 1 where the sub-environment's episode terminated on this step. */
   terminations: Uint8Array;
@@ -320,6 +322,7 @@ export interface VectorEnv<O = unknown, A = unknown> {
   readonly singleObservationSpace: Space<O, unknown>;
   /** The action space of one sub-environment. */
   readonly singleActionSpace: Space<A, unknown>;
+  /** The sub-environments' metadata plus the autoreset mode. */
   readonly metadata: VectorEnvMetadata;
   /** True after `close()`. */
   readonly closed: boolean;
@@ -357,11 +360,15 @@ export interface VectorMakeSpec {
 
 /** The plain-JSON snapshot of a vector environment (what `getState()` returns). */
 export interface VectorSnapshot {
+  /** Number of sub-environments. */
   numEnvs: number;
+  /** The autoreset mode of the vector environment that took it. */
   autoresetMode: AutoresetMode;
+  /** Whether `reset()` had been called. */
   hasReset: boolean;
   /** Sub-environments whose reset is due on the next step (next-step mode). */
   pending: number[];
+  /** Each sub-environment's `getState()`. */
   envs: JsonValue[];
 }
 
@@ -547,7 +554,8 @@ export abstract class BaseVectorEnv<O, A> implements VectorEnv<O, A> {
     if (seed === undefined) return new Array<undefined>(n).fill(undefined);
     if (typeof seed === 'number') {
       const base = checkSeed(seed, 'reset({seed})');
-      checkSeed(base + n - 1, `reset({seed}) (seed + ${n - 1} for the last sub-environment)`);
+      // base + (n - 1), not base + n - 1: near 2^53 the latter rounds back into the safe range.
+      checkSeed(base + (n - 1), `reset({seed}) (seed + ${n - 1} for the last sub-environment)`);
       return Array.from({ length: n }, (_, i) => base + i);
     }
     if (!Array.isArray(seed) || seed.length !== n) {

@@ -75,6 +75,23 @@ test.serial('bad options are typed errors naming the option', async (t) => {
     instanceOf: InvalidOptionError,
     message: /--seed/,
   });
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--seed', 'abc']), {
+    instanceOf: InvalidOptionError,
+    message: /--seed: expected a non-negative integer.*, received "abc"/,
+  });
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--seed=', '--steps', '3']), {
+    instanceOf: InvalidOptionError,
+    message: /--seed: .*received ""/,
+  });
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--steps', ' 1e2']), {
+    instanceOf: InvalidOptionError,
+    message: /--steps: expected a positive integer, received " 1e2"/,
+  });
+  // Named as --save (checked before the rollout runs), not as saveEpisode's path afterwards.
+  await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--steps', '3', '--save', 'x.gif']), {
+    instanceOf: InvalidOptionError,
+    message: /--save: expected a file path ending in \.svg .* received "x\.gif"/,
+  });
   await t.throwsAsync(() => main(['rollout', 'CartPole-v1', '--sed', '1']), {
     instanceOf: InvalidOptionError,
     message: /Unknown option '--sed'/,

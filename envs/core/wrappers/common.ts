@@ -159,8 +159,11 @@ export interface RecordEpisodeStatisticsOptions {
  * `bufferLength` returns, lengths and times in `returnQueue`, `lengthQueue`, `timeQueue`.
  */
 export class RecordEpisodeStatistics<O, A> extends Wrapper<O, A> {
+  /** Returns of the last `bufferLength` episodes, oldest first. */
   readonly returnQueue: number[] = [];
+  /** Lengths of the last `bufferLength` episodes, oldest first. */
   readonly lengthQueue: number[] = [];
+  /** Wall times (seconds) of the last `bufferLength` episodes, oldest first. */
   readonly timeQueue: number[] = [];
   /** Episodes finished since construction. */
   episodeCount = 0;

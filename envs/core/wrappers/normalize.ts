@@ -17,16 +17,23 @@ import { Box } from '../space.js';
 
 /** The plain-JSON form of a {@link RunningMeanStd}. */
 export interface RunningMeanStdJSON {
+  /** The shape of one sample. */
   shape: number[];
+  /** Running mean, per element. */
   mean: number[];
+  /** Running population variance, per element. */
   var: number[];
+  /** Number of samples seen (starting at epsilon). */
   count: number;
 }
 
 /** Mean, variance and count, as {@link NormalizeObservation.getStatistics} returns them. */
 export interface Statistics {
+  /** Running mean, per element. */
   mean: Float64Array;
+  /** Running population variance, per element. */
   var: Float64Array;
+  /** Number of samples seen. */
   count: number;
 }
 

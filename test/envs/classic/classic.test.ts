@@ -187,6 +187,46 @@ for (const { id, size, fps, maxSteps, threshold } of CASES) {
     );
   });
 
+  test(`${id} refuses a snapshot of another classic environment, naming the missing field`, (t) => {
+    const otherId = CASES[(CASES.findIndex((c) => c.id === id) + 1) % CASES.length]!.id;
+    const other = make<Float32Array, unknown>(otherId);
+    other.reset({ seed: 1 });
+    const env = make<Float32Array, unknown>(id);
+    env.reset({ seed: 1 });
+    const before = JSON.stringify(env.getState());
+    const error = t.throws(() => env.setState(other.getState()), {
+      instanceOf: InvalidStateError,
+      message: /expected a finite number at \.\w+ of \{.*\}, received undefined$/,
+    });
+    t.notRegex(error.message, /received "/, 'the received value is shown, not quoted twice');
+    t.is(JSON.stringify(env.getState()), before);
+  });
+
+  test(`${id} refuses reset bounds that would start outside the observation space`, (t) => {
+    const env = make<Float32Array, unknown>(id);
+    const tooWide = id === 'Pendulum-v1' ? { y_init: 9 } : { low: -20, high: 20 };
+    // Every reset is refused, not only the first one the passive checker sees.
+    for (let k = 0; k < 2; k++) {
+      t.throws(() => env.reset({ seed: 3, options: tooWide }), {
+        instanceOf: InvalidOptionError,
+        message: /reset options\.(low\/high|y_init) of .*expected .*received/,
+      });
+      env.reset({ seed: 3 });
+    }
+    const widest =
+      id === 'Pendulum-v1'
+        ? { x_init: 100, y_init: 8 }
+        : id === 'MountainCarContinuous-v0'
+          ? { low: -1.2, high: 0.6 }
+          : id === 'CartPole-v1'
+            ? { low: -0.41, high: 0.41 }
+            : { low: -12.5, high: 12.5 };
+    for (let seed = 0; seed < 20; seed++) {
+      const { observation } = env.reset({ seed, options: widest });
+      t.true(env.observationSpace.contains(observation), `seed ${seed}`);
+    }
+  });
+
   test(`${id} describes its state in words with units`, (t) => {
     const env = make<Float32Array, unknown>(id);
     env.reset({ seed: 2 });

@@ -37,7 +37,7 @@ for (const [name, space] of spaces) {
   test(`${name}: samples are contained, and survive flatten/unflatten and JSON`, (t) => {
     const rng = new Rng(0);
     for (let i = 0; i < 200; i++) {
-      const x = space.sample(rng);
+      const x: unknown = space.sample(rng);
       t.true(space.contains(x), `sample ${i}`);
       t.is(space.explain(x), '');
       const flat = flatten(space, x);
@@ -140,6 +140,59 @@ test('Discrete flattens to a one-hot vector and back', (t) => {
   t.throws(() => unflatten(space, Float32Array.of(1, 1, 0)), {
     instanceOf: InvalidValueError,
     message: /exactly one 1/,
+  });
+});
+
+test('unflatten refuses a MultiBinary entry that is not exactly 0 or 1 instead of truncating it', (t) => {
+  const space = new MultiBinary(3);
+  t.deepEqual(unflatten(space, Float32Array.of(1, 0, 1)), Uint8Array.of(1, 0, 1));
+  t.throws(() => unflatten(space, Float32Array.of(1, 0.5, 1)), {
+    instanceOf: InvalidValueError,
+    message: /flat MultiBinary element 1: expected exactly 0 or 1, received 0\.5/,
+  });
+  t.throws(() => unflatten(new Tuple([new Discrete(2), space]), Float32Array.of(1, 0, 0, 1, 1.5)), {
+    instanceOf: InvalidValueError,
+    message: /received 1\.5/,
+  });
+});
+
+test('the reason a value is refused names its type with the right article', (t) => {
+  t.is(new Discrete(2).explain([0]), 'an Array is not an integer');
+  t.is(new Discrete(2).explain(undefined), 'undefined is not an integer');
+  t.is(new Box({ low: 0, high: 1, shape: [1] }).explain('x'), 'a string is not a Float32Array');
+  t.is(
+    new MultiBinary(2).explain(Int32Array.of(0, 1)),
+    'a MultiBinary value must be a Uint8Array, received an Int32Array',
+  );
+});
+
+test('MultiDiscrete refuses starts whose values would not fit in an Int32Array', (t) => {
+  t.throws(() => new MultiDiscrete([2], { start: [2 ** 40] }), {
+    instanceOf: InvalidSpaceError,
+    message: /int32 range, received \[1099511627776\]/,
+  });
+  t.throws(() => new MultiDiscrete([3], { start: [0x7fffffff - 1] }), {
+    instanceOf: InvalidSpaceError,
+  });
+  t.is(new MultiDiscrete([2], { start: [0x7fffffff - 1] }).sample(new Rng(0)).length, 1);
+});
+
+test('spaceFromJSON refuses a malformed description with InvalidSpaceError, not a TypeError', (t) => {
+  t.throws(() => spaceFromJSON({ type: 'Box', low: 3, high: [1], shape: [1] }), {
+    instanceOf: InvalidSpaceError,
+    message: /expected low of a Box to be an array of numbers, received 3/,
+  });
+  t.throws(() => spaceFromJSON({ type: 'Dict' }), {
+    instanceOf: InvalidSpaceError,
+    message: /spaces of a Dict/,
+  });
+  t.throws(() => spaceFromJSON({ type: 'Tuple', spaces: [{ type: 'MultiBinary' }] }), {
+    instanceOf: InvalidSpaceError,
+    message: /shape of a MultiBinary/,
+  });
+  t.throws(() => spaceFromJSON({ type: 'Text', maxLength: 3, minLength: 1, charset: 7 }), {
+    instanceOf: InvalidSpaceError,
+    message: /charset of a Text to be a string, received 7/,
   });
 });
 

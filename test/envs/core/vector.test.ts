@@ -187,6 +187,19 @@ test('reset({seed}) seeds sub-env i with seed + i; an array gives each its own s
   vec.close();
 });
 
+test('a seed whose last sub-env seed passes 2^53 - 1 is refused before any sub-env resets', (t) => {
+  const vec = makeVec<Float32Array, number>(TOY_WALK_ID, 2);
+  const before = vec.reset({ seed: 4 }).observations;
+  const saved = vec.getState();
+  t.throws(() => vec.reset({ seed: Number.MAX_SAFE_INTEGER }), {
+    instanceOf: InvalidOptionError,
+    message: /seed \+ 1 for the last sub-environment.*received 9007199254740992/,
+  });
+  t.deepEqual(vec.getState(), saved, 'no sub-environment was reset');
+  t.is(vec.reset({ seed: Number.MAX_SAFE_INTEGER - 1 }).observations.length, before.length);
+  vec.close();
+});
+
 function checkNextStep(
   t: import('ava').ExecutionContext,
   vec: VectorEnv<Float32Array, number>,
