@@ -29,3 +29,14 @@ export * from './envs/core/wrappers/flatten.js';
 export * from './envs/core/wrappers/transform.js';
 export * from './envs/core/wrappers/frame-stack.js';
 export * from './envs/core/vector.js';
+export { CartPoleEnv, type CartPoleOptions } from './envs/classic/cartpole.js';
+export { PendulumEnv, type PendulumOptions } from './envs/classic/pendulum.js';
+export {
+  MountainCarContinuousEnv,
+  type MountainCarContinuousOptions,
+} from './envs/classic/mountain-car-continuous.js';
+export { AcrobotEnv, type AcrobotOptions } from './envs/classic/acrobot.js';
+/** The grid-navigation family (MiniGrid-class worlds, exact k-step tasks). */
+export * as gridnav from './envs/gridnav/index.js';
+/** The text-adventure family (facts, rules, parser, generator, game files). */
+export * as textworld from './envs/textworld/index.js';

@@ -169,4 +169,60 @@ for (const k of [5, 10, 20]) {
 
 // ---- textworld ------------------------------------------------------------------------------------
 
+import { TextWorldEnv } from './textworld/textworld.js';
+import { treasureQuestLength } from './textworld/generator.js';
+
+// Coin Collector levels in TextWorld's numbering: L = chain length (1..30) with no distractor rooms,
+// L + 100 with one dead end per chain room, L + 200 with two rooms per chain room attached anywhere
+// (the other levels up to 300 work through `level` on any Coins id). Limit: 50 + 10 per room.
+for (const base of [0, 100, 200]) {
+  for (let length = 1; length <= 30; length++) {
+    const level = base + length;
+    const rooms = (base / 100 + 1) * length;
+    register({
+      id: `TextWorld-Coins-L${level}-v0`,
+      entryPoint: (options) => new TextWorldEnv({ ...options, family: 'coins' }),
+      kwargs: { level },
+      maxEpisodeSteps: 50 + 10 * rooms,
+      rewardThreshold: 1,
+      description: `Coin Collector level ${level}: walk a chain of ${length} room${length === 1 ? '' : 's'}${base === 0 ? '' : ` among ${rooms} rooms`} and take the coin; the shortest solution is ${length} commands.`,
+    });
+  }
+}
+
+// Treasure Hunter tiers: easy 1-10 (5 rooms, no doors), medium 11-20 (10 rooms, closed doors and
+// containers), hard 21-30 (20 rooms, locks and keys); taking the look-alike object loses.
+// Limits: 100 / 200 / 400 steps.
+for (let level = 1; level <= 30; level++) {
+  const tier = level <= 10 ? 'easy' : level <= 20 ? 'medium' : 'hard';
+  register({
+    id: `TextWorld-Treasure-L${level}-v0`,
+    entryPoint: (options) => new TextWorldEnv({ ...options, family: 'treasure' }),
+    kwargs: { level },
+    maxEpisodeSteps: tier === 'easy' ? 100 : tier === 'medium' ? 200 : 400,
+    rewardThreshold: 1,
+    description: `Treasure Hunter level ${level} (${tier}): find and take the named object, not its look-alike; the shortest solution is ${treasureQuestLength(level)} commands.`,
+  });
+}
+
+// General quests of exact length k (take, eat, put on, put into, drop in a room). Limit: 20k steps.
+for (const k of [5, 10, 20]) {
+  register({
+    id: `TextWorld-Quest-k${k}-v0`,
+    entryPoint: (options) => new TextWorldEnv({ ...options, family: 'quest' }),
+    kwargs: { questLength: k },
+    maxEpisodeSteps: 20 * k,
+    rewardThreshold: 1,
+    description: `A generated quest whose shortest solution is exactly ${k} commands: rooms, doors, locks, containers, keys (option questLength for any k; generator options for the world).`,
+  });
+}
+
+register({
+  id: 'TextWorld-File-v0',
+  entryPoint: (options) => new TextWorldEnv({ ...options, family: 'file' }),
+  maxEpisodeSteps: 1000,
+  description:
+    'A TextWorld game from a JSON game file (option path, or game); without one, the example game "The Lost Coin".',
+});
+
 export { register };

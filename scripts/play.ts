@@ -48,10 +48,14 @@ export async function play(env: Env, options: PlayOptions = {}): Promise<number>
   let episodeOver = false;
   let seed = options.seed;
 
+  // The picture (ansi render) and the description; the description is left out when the picture
+  // already tells it (text adventures render their transcript).
   const show = () => {
     const frame = env.renderMode === 'ansi' ? env.render() : undefined;
+    const description = env.describe();
     if (typeof frame === 'string') write(frame);
-    write(env.describe());
+    const firstLine = description.split('\n', 1)[0]!;
+    if (typeof frame !== 'string' || !frame.includes(firstLine)) write(description);
   };
   const restart = () => {
     env.reset(seed === undefined ? {} : { seed });
@@ -100,8 +104,8 @@ export async function play(env: Env, options: PlayOptions = {}): Promise<number>
           : `*** Out of time. Return: ${total.toFixed(3)} ***`,
       );
       write('Type "restart" to play again or "quit".');
-    } else {
-      show();
+    } else if (typeof feedback !== 'string' || feedback === '') {
+      show(); // environments that answer in words (text adventures) have said it in the feedback
     }
   };
 

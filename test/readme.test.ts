@@ -45,3 +45,26 @@ test('every wmgym command the README shows exists', (t) => {
   t.true(commands.length > 0);
   for (const command of commands) t.regex(usage, new RegExp(`^  ${command}\\b`, 'm'), command);
 });
+
+test('the hand-written game in the README loads and can be won', async (t) => {
+  const json = [...readme.matchAll(/```json\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .find((b) => b.includes('wmgym-textworld'));
+  if (json === undefined) return t.fail('no game file in the README');
+  const dir = join(root, '.tmp');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'readme-game.json');
+  writeFileSync(file, json);
+  try {
+    await import('../envs/index.js');
+    const { make } = await import('../envs/core/registry.js');
+    const env = make('TextWorld-File-v0', { path: file });
+    env.reset({ seed: 0 });
+    const plan = (env.unwrapped as unknown as { walkthrough(): string[] }).walkthrough();
+    let won = false;
+    for (const command of plan) won = env.step(env.parseCommand(command)).info['won'] === true;
+    t.true(won);
+  } finally {
+    rmSync(file, { force: true });
+  }
+});
