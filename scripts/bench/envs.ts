@@ -33,7 +33,7 @@ export interface EnvBenchRow {
 }
 
 /** Entry point of `npm run bench -- envs`. */
-export async function main(argv: string[]): Promise<void> {
+export function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -41,7 +41,10 @@ export async function main(argv: string[]): Promise<void> {
       seconds: { type: 'string', default: '1' },
       table: { type: 'boolean', default: false },
       'no-vector': { type: 'boolean', default: false },
-      vector: { type: 'string', default: 'CartPole-v1,Pendulum-v1,GridNav-DoorKey-8x8-v0,TextWorld-Quest-k10-v0' },
+      vector: {
+        type: 'string',
+        default: 'CartPole-v1,Pendulum-v1,GridNav-DoorKey-8x8-v0,TextWorld-Quest-k10-v0',
+      },
     },
     allowPositionals: true,
   });
@@ -50,20 +53,39 @@ export async function main(argv: string[]): Promise<void> {
   const ids = listEnvs(positionals[0]).filter((id) => !id.startsWith('test/'));
   const rows: EnvBenchRow[] = [];
   for (const id of ids) {
-    rows.push(withReference({ id, mode: 'single', ...measure(() => singleRun(id, seconds), repeats) }, REFERENCE[id]));
+    rows.push(
+      withReference(
+        { id, mode: 'single', ...measure(() => singleRun(id, seconds), repeats) },
+        REFERENCE[id],
+      ),
+    );
   }
   if (!values['no-vector']) {
     for (const id of values.vector.split(',').filter((v) => ids.includes(v))) {
       for (const mode of ['sync', 'async'] as const) {
         const m = measure(() => vectorRun(id, mode, seconds), repeats);
         const ref = VECTOR_REFERENCE[id];
-        rows.push(withReference({ id, mode: `${mode}-8`, ...m }, ref === undefined ? undefined : { stepsPerSecond: ref, source: 'Gymnasium 1.0 SyncVectorEnv(8)' }));
+        rows.push(
+          withReference(
+            { id, mode: `${mode}-8`, ...m },
+            ref === undefined
+              ? undefined
+              : { stepsPerSecond: ref, source: 'Gymnasium 1.0 SyncVectorEnv(8)' },
+          ),
+        );
       }
     }
   }
-  const report = { benchmark: 'envs', machine: machineInfo(), repeats, secondsPerRun: seconds, rows };
+  const report = {
+    benchmark: 'envs',
+    machine: machineInfo(),
+    repeats,
+    secondsPerRun: seconds,
+    rows,
+  };
   if (values.table) console.log(toMarkdown(rows));
   else console.log(JSON.stringify(report, null, 2));
+  return Promise.resolve();
 }
 
 function measure(run: () => number, repeats: number): { stepsPerSecond: number; runs: number[] } {
@@ -71,9 +93,15 @@ function measure(run: () => number, repeats: number): { stepsPerSecond: number; 
   return { stepsPerSecond: Math.round(median(runs)), runs: runs.map(Math.round) };
 }
 
-function withReference(row: EnvBenchRow, ref: { stepsPerSecond: number; source: string } | undefined): EnvBenchRow {
+function withReference(
+  row: EnvBenchRow,
+  ref: { stepsPerSecond: number; source: string } | undefined,
+): EnvBenchRow {
   if (ref === undefined) return row;
-  return { ...row, reference: { ...ref, ratio: Math.round((row.stepsPerSecond / ref.stepsPerSecond) * 10) / 10 } };
+  return {
+    ...row,
+    reference: { ...ref, ratio: Math.round((row.stepsPerSecond / ref.stepsPerSecond) * 10) / 10 },
+  };
 }
 
 /** Steps per second of one env for about `seconds` seconds (after a short warm-up). */
@@ -84,7 +112,9 @@ function singleRun(id: string, seconds: number): number {
   const space = env.actionSpace;
   const stepOnce = () => {
     const mask = info['actionMask'];
-    const result = env.step(mask instanceof Uint8Array ? space.sample(rng, mask) : space.sample(rng));
+    const result = env.step(
+      mask instanceof Uint8Array ? space.sample(rng, mask) : space.sample(rng),
+    );
     info = result.terminated || result.truncated ? env.reset().info : result.info;
   };
   for (let i = 0; i < 2000; i++) stepOnce();
@@ -124,10 +154,15 @@ function vectorRun(id: string, mode: 'sync' | 'async', seconds: number): number 
 }
 
 function toMarkdown(rows: readonly EnvBenchRow[]): string {
-  const lines = ['| environment | mode | steps/s (median) | reference | ratio |', '|---|---|---:|---:|---:|'];
+  const lines = [
+    '| environment | mode | steps/s (median) | reference | ratio |',
+    '|---|---|---:|---:|---:|',
+  ];
   for (const r of rows) {
     const ref = r.reference;
-    lines.push(`| ${r.id} | ${r.mode} | ${r.stepsPerSecond.toLocaleString('en-US')} | ${ref ? `${ref.stepsPerSecond.toLocaleString('en-US')} (${ref.source})` : '—'} | ${ref ? `${ref.ratio}x` : '—'} |`);
+    lines.push(
+      `| ${r.id} | ${r.mode} | ${r.stepsPerSecond.toLocaleString('en-US')} | ${ref ? `${ref.stepsPerSecond.toLocaleString('en-US')} (${ref.source})` : '—'} | ${ref ? `${ref.ratio}x` : '—'} |`,
+    );
   }
   return lines.join('\n');
 }
