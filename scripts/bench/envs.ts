@@ -64,7 +64,7 @@ export function main(argv: string[]): Promise<void> {
     for (const id of values.vector.split(',').filter((v) => ids.includes(v))) {
       for (const mode of ['sync', 'async'] as const) {
         const m = measure(() => vectorRun(id, mode, seconds), repeats);
-        const ref = VECTOR_REFERENCE[id];
+        const ref = mode === 'sync' ? VECTOR_REFERENCE[id] : undefined; // Gymnasium's figure is for SyncVectorEnv
         rows.push(
           withReference(
             { id, mode: `${mode}-8`, ...m },
