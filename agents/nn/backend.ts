@@ -1,0 +1,589 @@
+/**
+ * The tensor backend: `@tensorflow/tfjs-node` when installed, else `@tensorflow/tfjs-backend-wasm`,
+ * else the plain cpu backend; `WMGYM_BACKEND` overrides. {@link initBackend} is awaited once before
+ * the first tensor op, prints the backend once (stderr) and returns what every run records.
+ *
+ * On wasm, tfjs 4.22's `BatchMatMul` / `_FusedMatMul` reach XNNPACK only for a single,
+ * untransposed pair of matrices; a transposed operand (every backward pass has two) or a batch of
+ * matrices falls to a naive loop about 10x slower. {@link installKernelFixes} re-registers both
+ * kernels for 'wasm' so that a transposed operand first goes through the wasm `Transpose` kernel
+ * and a batch runs as one XNNPACK product per matrix. It also replaces kernels that copy far
+ * more than they must: `Slice`/`SplitV` (the stock ones read the WHOLE input back to JavaScript
+ * for every slice), `Identity` (a full copy, run for every tensor saved for backprop; tensors are
+ * immutable, so it can share the data as the cpu backend does) and `Sum` over leading or middle
+ * axes (a bias gradient: the stock kernel transposes first). `WMGYM_STOCK_KERNELS=1` (or
+ * `kernelFixes: false`) keeps tfjs's own kernels, to measure "before".
+ *
+ * @example
+ * const info = await initBackend(); // { name: 'wasm', kernelFixes: true, simd: true, ... }
+ */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { InvalidOptionError } from '../../envs/core/errors.js';
+
+export { tf };
+
+/** The tensor backends wmgym can run on. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** What a run records about its tensor backend. */
+export interface BackendInfo {
+  /** The backend in use. */
+  name: BackendName;
+  /** TensorFlow.js version. */
+  tfjsVersion: string;
+  /** Whether wmgym's wasm kernels (matmul, slicing, identity) are registered (always false off wasm). */
+  kernelFixes: boolean;
+  /** Whether the wasm module runs with SIMD (undefined off wasm). */
+  simd: boolean | undefined;
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Backend to use. @defaultValue `WMGYM_BACKEND`, else the best installed */
+  backend?: BackendName;
+  /** Register wmgym's wasm kernels ({@link installKernelFixes}). @defaultValue true unless `WMGYM_STOCK_KERNELS=1` */
+  kernelFixes?: boolean;
+  /** Do not print the backend line. @defaultValue false */
+  quiet?: boolean;
+}
+
+const BACKEND_ALIASES: Readonly<Record<string, BackendName>> = {
+  tensorflow: 'tensorflow',
+  node: 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+let pending: Promise<BackendInfo> | undefined;
+let current: BackendInfo | undefined;
+
+/**
+ * Chooses and initialises the tensor backend, once: later calls return the first call's result.
+ *
+ * @throws {@link InvalidOptionError} for an unknown `WMGYM_BACKEND` / `backend`, or a backend that
+ * cannot start (e.g. `tensorflow` without `@tensorflow/tfjs-node` installed).
+ */
+export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  pending ??= chooseBackend(options).catch((error: unknown) => {
+    pending = undefined;
+    throw error;
+  });
+  return pending;
+}
+
+/** The backend chosen by {@link initBackend}, or undefined before it resolved. */
+export function backendInfo(): BackendInfo | undefined {
+  return current === undefined ? undefined : { ...current, kernelFixes: kernelFixesInstalled() };
+}
+
+/**
+ * The backend a `WMGYM_BACKEND` value (or `backend` option) names: `tensorflow` (alias `node`,
+ * `tfjs-node`), `wasm` or `cpu`, any case; empty or undefined means "choose".
+ * @throws {@link InvalidOptionError} for anything else.
+ */
+export function parseBackendName(
+  value: string | undefined,
+  option = 'WMGYM_BACKEND',
+): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  const name = typeof value === 'string' ? BACKEND_ALIASES[value.toLowerCase()] : undefined;
+  if (name === undefined)
+    throw new InvalidOptionError(option, value, '"tensorflow" (or "node"), "wasm" or "cpu"');
+  return name;
+}
+
+async function chooseBackend(options: InitBackendOptions): Promise<BackendInfo> {
+  const requested =
+    parseBackendName(options.backend, 'backend') ?? parseBackendName(process.env['WMGYM_BACKEND']);
+  const order: BackendName[] =
+    requested !== undefined ? [requested] : ['tensorflow', 'wasm', 'cpu'];
+  const failures: string[] = [];
+  for (const name of order) {
+    const problem = await tryBackend(name);
+    if (problem === undefined) {
+      const wantFix = options.kernelFixes ?? process.env['WMGYM_STOCK_KERNELS'] !== '1';
+      if (name === 'wasm' && wantFix) installKernelFixes();
+      current = {
+        name,
+        tfjsVersion: tf.version.tfjs,
+        kernelFixes: kernelFixesInstalled(),
+        simd: name === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : undefined,
+      };
+      if (options.quiet !== true) {
+        const details =
+          name === 'wasm'
+            ? ` (SIMD ${current.simd ? 'on' : 'off'}, kernel fixes ${current.kernelFixes ? 'on' : 'off'})`
+            : '';
+        process.stderr.write(
+          `[wmgym] tensor backend: ${name}${details}, tfjs ${current.tfjsVersion}\n`,
+        );
+      }
+      return current;
+    }
+    failures.push(`${name}: ${problem}`);
+  }
+  throw new InvalidOptionError(
+    requested !== undefined ? 'WMGYM_BACKEND' : 'backend',
+    requested ?? 'auto',
+    'a backend that starts on this machine',
+    failures.join('; '),
+  );
+}
+
+/** Starts one backend; returns why it cannot start, or undefined on success. */
+async function tryBackend(name: BackendName): Promise<string | undefined> {
+  try {
+    if (name === 'tensorflow') {
+      const specifier = '@tensorflow/tfjs-node'; // optional dependency: resolved at run time only
+      await import(specifier);
+      return (await tf.setBackend('tensorflow')) ? undefined : 'tf.setBackend("tensorflow") failed';
+    }
+    if (name === 'wasm') {
+      const require = createRequire(import.meta.url);
+      setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+      return (await tf.setBackend('wasm')) ? undefined : 'tf.setBackend("wasm") failed';
+    }
+    return (await tf.setBackend('cpu')) ? undefined : 'tf.setBackend("cpu") failed';
+  } catch (error) {
+    return error instanceof Error ? error.message.split('\n')[0] : String(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel counting
+
+/** Kernels dispatched by one call, from `tf.profile`. */
+export interface KernelCount {
+  /** Total kernels dispatched. */
+  total: number;
+  /** Kernels per name, most frequent first. */
+  byName: Record<string, number>;
+}
+
+/** Counts the kernels `f` dispatches (with `tf.profile`); tensors `f` returns are disposed. */
+export async function countKernels(f: () => unknown): Promise<KernelCount> {
+  const info = await tf.profile(async () => ((await f()) ?? []) as tf.TensorContainer);
+  tf.dispose(info.result);
+  const counts = new Map<string, number>();
+  for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+  const byName = Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
+  return { total: info.kernels.length, byName };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wasm kernel fixes
+
+/** The parts of tfjs's wasm backend the re-registered kernels use. */
+interface WasmTensorData {
+  memoryOffset: number;
+  shape: number[];
+}
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array; tfjs: { disposeData(id: number): void } };
+  dataIdMap: { get(dataId: object): WasmTensorData & { id: number }; delete(dataId: object): void };
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
+  incRef(dataId: object): void;
+}
+interface MatMulInputs {
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  bias?: tf.TensorInfo | null;
+  preluActivationWeights?: tf.TensorInfo | null;
+}
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+  leakyreluAlpha?: number;
+}
+interface KernelArgs {
+  inputs: MatMulInputs;
+  backend: WasmBackendLike;
+  attrs: MatMulAttrs;
+}
+type StockKernel = (args: {
+  inputs: Record<string, tf.TensorInfo | null | undefined>;
+  backend: WasmBackendLike;
+  attrs: Record<string, unknown>;
+}) => tf.TensorInfo;
+
+const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Slice', 'SplitV', 'Identity', 'Sum'] as const;
+
+interface StockKernels {
+  configs: tf.KernelConfig[];
+  transpose: StockKernel;
+}
+let stock: StockKernels | undefined;
+
+/** True while wmgym's wasm kernels are registered. */
+export function kernelFixesInstalled(): boolean {
+  return stock !== undefined;
+}
+
+/**
+ * Re-registers six wasm kernels (see the module comment): `BatchMatMul` and `_FusedMatMul` so
+ * every product reaches XNNPACK (transposed operands transposed first, batched products one matrix
+ * at a time, a per-matrix bias `[batch, 1, n]` supported); `Slice` and `SplitV` copying only the
+ * slice, straight on the wasm heap; `Identity` sharing the data; `Sum` over leading or middle axes
+ * (bias gradients) as one pass over the heap instead of a transpose and a reduction.
+ * Returns false (and does nothing) when the wasm backend is not registered or the fixes are
+ * already installed.
+ */
+export function installKernelFixes(): boolean {
+  if (stock !== undefined) return false;
+  const configs = REPLACED.map((name) => tf.getKernel(name, 'wasm') as tf.KernelConfig | undefined);
+  const transpose = tf.getKernel('Transpose', 'wasm') as tf.KernelConfig | undefined;
+  if (configs.some((c) => c === undefined) || transpose === undefined) return false;
+  const [batchMatMul, fusedMatMul, slice, , , sum] = configs as tf.KernelConfig[];
+  stock = {
+    configs: configs as tf.KernelConfig[],
+    transpose: transpose.kernelFunc as unknown as StockKernel,
+  };
+  const fused = fusedMatMul!.kernelFunc as unknown as StockKernel;
+  const stockSlice = slice!.kernelFunc as unknown as StockKernel;
+  for (const name of REPLACED) tf.unregisterKernel(name, 'wasm');
+  const register = (kernelName: string, kernelFunc: (args: never) => unknown): void => {
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  };
+  register('BatchMatMul', (args: KernelArgs) =>
+    fastMatMul(args, fused, batchMatMul!.kernelFunc as unknown as StockKernel),
+  );
+  register('_FusedMatMul', (args: KernelArgs) => fastMatMul(args, fused, fused));
+  register('Slice', (args: SliceArgs) => fastSlice(args, stockSlice));
+  register('SplitV', (args: SplitArgs) => fastSplit(args, stockSlice));
+  register('Sum', (args: SumArgs) => fastSum(args, sum!.kernelFunc as unknown as StockKernel));
+  register('Identity', (args: { inputs: { x: tf.TensorInfo }; backend: WasmBackendLike }) => {
+    const { x } = args.inputs;
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
+  return true;
+}
+
+/** Puts tfjs's own wasm kernels back (to measure "before", or to compare results). */
+export function removeKernelFixes(): void {
+  if (stock === undefined) return;
+  for (const name of REPLACED) tf.unregisterKernel(name, 'wasm');
+  for (const config of stock.configs) tf.registerKernel(config);
+  stock = undefined;
+}
+
+interface SliceArgs {
+  inputs: { x: tf.TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { begin: number | number[]; size: number | number[] };
+}
+interface SplitArgs {
+  inputs: { x: tf.TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { numOrSizeSplits: number | number[]; axis: number | number[] };
+}
+
+interface SumArgs {
+  inputs: { x: tf.TensorInfo };
+  backend: WasmBackendLike & { wasm: { HEAPF32: Float32Array } };
+  attrs: { axis: number | number[]; keepDims: boolean };
+}
+
+const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
+
+/**
+ * `Sum` of float32 over a contiguous block of axes that excludes the last one (a bias gradient
+ * `Σ_batch dz`), summed in order on the heap; anything else goes to the stock kernel.
+ */
+function fastSum(args: SumArgs, stockSum: StockKernel): tf.TensorInfo {
+  const { x } = args.inputs;
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(args.attrs.axis, x.shape).sort((a, b) => a - b);
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+  if (
+    x.dtype !== 'float32' ||
+    first === undefined ||
+    last === undefined ||
+    !contiguous ||
+    last === rank - 1
+  ) {
+    return stockSum(args);
+  }
+  const outer = x.shape.slice(0, first).reduce((a, b) => a * b, 1);
+  const reduce = x.shape.slice(first, last + 1).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(last + 1).reduce((a, b) => a * b, 1);
+  const shape = args.attrs.keepDims
+    ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
+    : x.shape.filter((_, i) => i < first || i > last);
+  const backend = args.backend;
+  const out = backend.makeOutput(shape, 'float32');
+  const heap = backend.wasm.HEAPF32;
+  const from = backend.dataIdMap.get(x.dataId).memoryOffset / 4;
+  const to = backend.dataIdMap.get(out.dataId).memoryOffset / 4;
+  const acc = new Float32Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    let r = 0;
+    // Four rows per pass (a quarter of the loads and stores of the accumulator), then the rest.
+    for (; r + 4 <= reduce; r += 4) {
+      const b0 = from + (o * reduce + r) * inner;
+      const b1 = b0 + inner;
+      const b2 = b1 + inner;
+      const b3 = b2 + inner;
+      for (let i = 0; i < inner; i++) {
+        acc[i] = acc[i]! + (heap[b0 + i]! + heap[b1 + i]! + (heap[b2 + i]! + heap[b3 + i]!));
+      }
+    }
+    for (; r < reduce; r++) {
+      const base = from + (o * reduce + r) * inner;
+      for (let i = 0; i < inner; i++) acc[i] = acc[i]! + heap[base + i]!;
+    }
+    heap.set(acc, to + o * inner);
+  }
+  return out;
+}
+
+/** `Slice` as a strided copy on the heap (the stock kernel reads the whole input to JavaScript first). */
+function fastSlice(args: SliceArgs, stockSlice: StockKernel): tf.TensorInfo {
+  const { x } = args.inputs;
+  const bytes = BYTES[x.dtype];
+  if (bytes === undefined) return stockSlice(args);
+  const [begin, size] = tf.slice_util.parseSliceParams(x, args.attrs.begin, args.attrs.size);
+  return copySlice(args.backend, x, begin!, size!, bytes);
+}
+
+/** `SplitV` as strided copies on the heap. */
+function fastSplit(args: SplitArgs, stockSlice: StockKernel): tf.TensorInfo[] {
+  const { x } = args.inputs;
+  const axis = tf.util.parseAxisParam(args.attrs.axis, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x, args.attrs.numOrSizeSplits, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[axis] = s;
+    const piece = fastSlice(
+      { inputs: { x }, backend: args.backend, attrs: { begin: [...begin], size } },
+      stockSlice,
+    );
+    begin[axis]! += s;
+    return piece;
+  });
+}
+
+/** Copies the box `[begin, begin + size)` of `x` into a new tensor, one contiguous run at a time. */
+function copySlice(
+  backend: WasmBackendLike,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+  bytes: number,
+): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const total = size.reduce((a, b) => a * b, 1);
+  if (total === 0) return out;
+  const strides = tf.util.computeStrides(x.shape);
+  const rank = x.shape.length;
+  // Merge trailing dimensions taken whole into one contiguous run.
+  let inner = rank - 1;
+  let run = rank === 0 ? 1 : size[rank - 1]!;
+  while (inner > 0 && size[inner] === x.shape[inner] && begin[inner] === 0) {
+    inner--;
+    run *= size[inner]!;
+  }
+  const from = backend.dataIdMap.get(x.dataId).memoryOffset;
+  const to = backend.dataIdMap.get(out.dataId).memoryOffset;
+  const heap = backend.wasm.HEAPU8;
+  const index = new Array<number>(inner).fill(0);
+  const runs = total / run;
+  for (let r = 0; r < runs; r++) {
+    let offset = rank === 0 ? 0 : begin[inner]! * (strides[inner] ?? 1);
+    for (let d = 0; d < inner; d++) offset += (begin[d]! + index[d]!) * strides[d]!;
+    heap.copyWithin(to + r * run * bytes, from + offset * bytes, from + (offset + run) * bytes);
+    for (let d = inner - 1; d >= 0; d--) {
+      if (++index[d]! < size[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+const FLOAT_BYTES = 4;
+
+/**
+ * One product `a·b (+ bias, activation)` with every matrix product on XNNPACK. `fallback` is the
+ * stock kernel used for inputs this path does not cover (non-float32, unusual bias or PReLU shapes).
+ */
+function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs;
+  const bias = inputs.bias ?? null;
+  const prelu = inputs.preluActivationWeights ?? null;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
+    return fallback(args as unknown as Parameters<StockKernel>[0]);
+  }
+  const transposeA = attrs.transposeA;
+  const transposeB = attrs.transposeB;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const batchA = size(a.shape.slice(0, -2));
+  const batchB = size(b.shape.slice(0, -2));
+  const outBatchDims = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (outBatchDims === undefined || k !== kb)
+    return fallback(args as unknown as Parameters<StockKernel>[0]);
+  const batch = size(outBatchDims);
+  const biasSize = bias === null ? 0 : size(bias.shape);
+  const perMatrixBias =
+    bias !== null && batch > 1 && biasSize === batch * n && bias.shape[bias.shape.length - 1] === n;
+  const sharedBias = bias === null || biasSize === n;
+  if (
+    (batchA !== 1 && batchA !== batch) ||
+    (batchB !== 1 && batchB !== batch) ||
+    (!sharedBias && !perMatrixBias) ||
+    (prelu !== null && batch > 1)
+  ) {
+    return fallback(args as unknown as Parameters<StockKernel>[0]);
+  }
+
+  const temporaries: tf.TensorInfo[] = [];
+  const a3 = transposeA
+    ? transposeLast(backend, a, batchA, k, m, temporaries)
+    : as3d(a, batchA, m, k);
+  const b3 = transposeB
+    ? transposeLast(backend, b, batchB, n, k, temporaries)
+    : as3d(b, batchB, k, n);
+  let bias1: tf.TensorInfo | null = null;
+  if (bias !== null && sharedBias) bias1 = rank1(backend, bias, 0, n, temporaries);
+  const activation = attrs.activation ?? 'linear';
+  const fusedAttrs = {
+    transposeA: false,
+    transposeB: false,
+    activation,
+    leakyreluAlpha: attrs.leakyreluAlpha ?? 0,
+  };
+
+  let out: tf.TensorInfo;
+  if (batch === 1) {
+    out = fused({
+      inputs: { a: a3, b: b3, bias: bias1, preluActivationWeights: prelu },
+      backend,
+      attrs: fusedAttrs,
+    });
+  } else {
+    out = backend.makeOutput([batch, m, n], 'float32');
+    const outOffset = backend.dataIdMap.get(out.dataId).memoryOffset;
+    for (let i = 0; i < batch; i++) {
+      const ai = batchA === 1 ? a3 : matrixView(backend, a3, i, m, k);
+      const bi = batchB === 1 ? b3 : matrixView(backend, b3, i, k, n);
+      const biasI = perMatrixBias ? rank1(backend, bias, i * n, n, null) : bias1;
+      const product = fused({
+        inputs: { a: ai, b: bi, bias: biasI, preluActivationWeights: null },
+        backend,
+        attrs: fusedAttrs,
+      });
+      const from = backend.dataIdMap.get(product.dataId).memoryOffset;
+      const heap = backend.wasm.HEAPU8;
+      heap.copyWithin(outOffset + i * m * n * FLOAT_BYTES, from, from + m * n * FLOAT_BYTES);
+      backend.disposeData(product.dataId);
+      if (ai !== a3) releaseView(backend, ai);
+      if (bi !== b3) releaseView(backend, bi);
+      if (biasI !== null && biasI !== bias1) backend.disposeData(biasI.dataId);
+    }
+  }
+  for (const t of temporaries) backend.disposeData(t.dataId);
+  return { dataId: out.dataId, shape: [...outBatchDims, m, n], dtype: 'float32' };
+}
+
+/** `x` seen as `[batch, rows, cols]` (same data). */
+function as3d(x: tf.TensorInfo, batch: number, rows: number, cols: number): tf.TensorInfo {
+  return { dataId: x.dataId, shape: [batch, rows, cols], dtype: x.dtype };
+}
+
+/** A new `[batch, cols, rows]` tensor holding each matrix of `x` (`[batch, rows, cols]`) transposed. */
+function transposeLast(
+  backend: WasmBackendLike,
+  x: tf.TensorInfo,
+  batch: number,
+  rows: number,
+  cols: number,
+  temporaries: tf.TensorInfo[],
+): tf.TensorInfo {
+  const xs = as3d(x, batch, rows, cols);
+  const out = stock!.transpose({ inputs: { x: xs }, backend, attrs: { perm: [0, 2, 1] } });
+  temporaries.push(out);
+  return { dataId: out.dataId, shape: [batch, cols, rows], dtype: 'float32' };
+}
+
+/**
+ * Matrix `i` of `x` (`[batch, rows, cols]`) as a `[1, rows, cols]` tensor registered on the same
+ * memory (no copy); give it back with {@link releaseView}, never `disposeData` (which would free
+ * memory it does not own).
+ */
+function matrixView(
+  backend: WasmBackendLike,
+  x: tf.TensorInfo,
+  i: number,
+  rows: number,
+  cols: number,
+): tf.TensorInfo {
+  const offset = backend.dataIdMap.get(x.dataId).memoryOffset + i * rows * cols * FLOAT_BYTES;
+  return backend.makeOutput([1, rows, cols], 'float32', offset);
+}
+
+/** Unregisters a view from {@link matrixView} without freeing its memory. */
+function releaseView(backend: WasmBackendLike, view: tf.TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId);
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(view.dataId);
+}
+
+/**
+ * `count` values of `x` from `offset` as a rank-1 tensor (the stock kernel checks the stored rank):
+ * `x` itself when it already is one, else a copy (pushed to `temporaries` when given).
+ */
+function rank1(
+  backend: WasmBackendLike,
+  x: tf.TensorInfo,
+  offset: number,
+  count: number,
+  temporaries: tf.TensorInfo[] | null,
+): tf.TensorInfo {
+  const stored = backend.dataIdMap.get(x.dataId);
+  if (offset === 0 && stored.shape.length === 1 && stored.shape[0] === count)
+    return { dataId: x.dataId, shape: [count], dtype: 'float32' };
+  const out = backend.makeOutput([count], 'float32');
+  const from = backend.dataIdMap.get(x.dataId).memoryOffset + offset * FLOAT_BYTES;
+  const to = backend.dataIdMap.get(out.dataId).memoryOffset;
+  backend.wasm.HEAPU8.copyWithin(to, from, from + count * FLOAT_BYTES);
+  temporaries?.push(out);
+  return out;
+}
+
+function size(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+/** NumPy broadcasting of two batch shapes; undefined when they do not broadcast. */
+function broadcastShapes(x: readonly number[], y: readonly number[]): number[] | undefined {
+  const rank = Math.max(x.length, y.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const dx = x[x.length - rank + i] ?? 1;
+    const dy = y[y.length - rank + i] ?? 1;
+    if (dx !== dy && dx !== 1 && dy !== 1) return undefined;
+    out.push(Math.max(dx, dy));
+  }
+  return out;
+}

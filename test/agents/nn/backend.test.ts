@@ -1,0 +1,291 @@
+import test from 'ava';
+import {
+  tf,
+  initBackend,
+  backendInfo,
+  countKernels,
+  installKernelFixes,
+  kernelFixesInstalled,
+  parseBackendName,
+  removeKernelFixes,
+} from '../../../agents/nn/backend.js';
+import { dense } from '../../../agents/nn/mlp.js';
+import { InvalidOptionError } from '../../../envs/core/errors.js';
+
+// These tests compare wmgym's wasm kernels with tfjs's own, so they run on wasm whatever WMGYM_BACKEND says.
+test.before(async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+});
+
+/** Runs `f` once with the stock wasm kernels and once with wmgym's, returning both results' values. */
+function bothKernels(f: () => tf.Tensor | tf.Tensor[]): {
+  stock: Float32Array[];
+  fixed: Float32Array[];
+} {
+  const read = (): Float32Array[] => {
+    const out = tf.tidy(f);
+    const list = Array.isArray(out) ? out : [out];
+    const values = list.map((x) => x.dataSync() as Float32Array);
+    tf.dispose(list);
+    return values;
+  };
+  removeKernelFixes();
+  const stock = read();
+  installKernelFixes();
+  return { stock, fixed: read() };
+}
+
+function identical(
+  t: { true(ok: boolean, message?: string): void },
+  a: Float32Array[],
+  b: Float32Array[],
+  what: string,
+): void {
+  t.true(
+    a.length === b.length &&
+      a.every((x, i) => x.length === b[i]!.length && x.every((v, j) => Object.is(v, b[i]![j]))),
+    `${what}: not bit-identical`,
+  );
+}
+
+function maxRelativeError(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return worst;
+}
+
+const seeded = (shape: number[], seed: number): tf.Tensor =>
+  tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+test.serial(
+  'the backend is wasm with the kernel fixes installed, and the choice is recorded',
+  (t) => {
+    const info = backendInfo();
+    t.is(info?.name, 'wasm');
+    t.true(info?.kernelFixes);
+    t.true(kernelFixesInstalled());
+    t.is(info?.tfjsVersion, tf.version.tfjs);
+  },
+);
+
+test.serial('an NN product is bit-identical to the stock kernel', (t) => {
+  const { stock, fixed } = bothKernels(() => tf.matMul(seeded([64, 48], 1), seeded([48, 32], 2)));
+  identical(t, fixed, stock, 'NN');
+});
+
+for (const [name, ta, tb] of [
+  ['NT', false, true],
+  ['TN', true, false],
+  ['TT', true, true],
+] as const) {
+  test.serial(
+    `${name} products are bit-identical to the stock kernel on explicitly transposed operands`,
+    (t) => {
+      const a = ta ? seeded([70, 96], 3) : seeded([96, 70], 3);
+      const b = tb ? seeded([50, 70], 4) : seeded([70, 50], 4);
+      const { fixed } = bothKernels(() => tf.matMul(a, b, ta, tb));
+      // The reference: tfjs's own kernels, with the transposes done by tfjs's Transpose first (XNNPACK path).
+      const { stock: reference } = bothKernels(() =>
+        tf.matMul(ta ? tf.transpose(a) : a, tb ? tf.transpose(b) : b),
+      );
+      identical(t, fixed, reference, name);
+      // And it agrees with the stock transposed kernel (a naive loop, summing in another order) to float32 rounding.
+      const { stock: naive } = bothKernels(() => tf.matMul(a, b, ta, tb));
+      t.true(maxRelativeError(fixed[0]!, naive[0]!) < 1e-5);
+    },
+  );
+}
+
+test.serial(
+  'batched and broadcast products are bit-identical to the stock kernel matrix by matrix',
+  (t) => {
+    const a = seeded([3, 20, 16], 5);
+    const b = seeded([3, 16, 12], 6);
+    const shared = seeded([1, 20, 16], 7);
+    const { fixed } = bothKernels(() => [
+      tf.matMul(a, b),
+      tf.matMul(shared, b),
+      tf.matMul(a, b, false, false),
+    ]);
+    const { stock: perMatrix } = bothKernels(() => {
+      const slices = (x: tf.Tensor, n: number): tf.Tensor[] =>
+        tf.split(x, n, 0).map((m) => tf.reshape(m, m.shape.slice(1)));
+      const [as, bs] = [slices(a, 3), slices(b, 3)];
+      const sharedMatrix = tf.reshape(shared, [20, 16]);
+      return [
+        tf.stack(as.map((m, i) => tf.matMul(m, bs[i]!))),
+        tf.stack(bs.map((m) => tf.matMul(sharedMatrix, m))),
+        tf.stack(as.map((m, i) => tf.matMul(m, bs[i]!))),
+      ];
+    });
+    identical(t, fixed, perMatrix, 'batched');
+  },
+);
+
+test.serial(
+  'a fused product with a per-matrix bias and relu equals the stock kernel matrix by matrix',
+  (t) => {
+    const x = seeded([1, 30, 8], 8);
+    const w = seeded([2, 8, 6], 9);
+    const bias = seeded([2, 1, 6], 10);
+    const fused = (): tf.Tensor =>
+      tf
+        .engine()
+        .runKernel<tf.Tensor>(
+          '_FusedMatMul',
+          { a: x, b: w, bias },
+          { transposeA: false, transposeB: false, activation: 'relu', leakyreluAlpha: 0 },
+        );
+    installKernelFixes();
+    const fixed = tf.tidy(() => fused().dataSync());
+    removeKernelFixes();
+    // The stock kernel refuses a rank-3 bias...
+    t.throws(() => tf.tidy(fused), { message: /rank-1 bias/ });
+    // ...so the reference runs it one matrix at a time with rank-1 biases.
+    const biasValues = bias.dataSync();
+    const reference = tf.tidy(() => {
+      const xs = tf.reshape(x, [1, 30, 8]);
+      // A bias created rank-1 (the stock kernel checks the stored rank, so a reshape would not do).
+      const rank1 = (i: number): tf.Tensor => tf.tensor1d(biasValues.slice(i * 6, i * 6 + 6));
+      return tf
+        .concat(
+          [0, 1].map((i) =>
+            tf
+              .engine()
+              .runKernel<tf.Tensor>(
+                '_FusedMatMul',
+                { a: xs, b: tf.slice(w, [i, 0, 0], [1, 8, 6]), bias: rank1(i) },
+                { transposeA: false, transposeB: false, activation: 'relu', leakyreluAlpha: 0 },
+              ),
+          ),
+          0,
+        )
+        .dataSync();
+    });
+    installKernelFixes();
+    identical(t, [fixed as Float32Array], [reference as Float32Array], 'fused bias');
+  },
+);
+
+test.serial(
+  'the gradients of a fused dense layer are bit-identical to stock kernels on explicit transposes',
+  (t) => {
+    const x = seeded([1, 40, 12], 11);
+    const w = seeded([1, 12, 20], 12);
+    const b = seeded([20], 13);
+    const upstream = seeded([1, 40, 20], 14);
+    installKernelFixes();
+    const [dx, dw, db] = tf.tidy(() =>
+      tf
+        .grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+          tf.sum(tf.mul(dense(xi, wi, bi, 'relu', true), upstream)),
+        )([x, w, b])
+        .map((g) => g.dataSync() as Float32Array),
+    );
+    // By hand with stock kernels: dz = upstream · step(y), dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ dz.
+    removeKernelFixes();
+    const [rdx, rdw] = tf.tidy(() => {
+      const y = tf.relu(tf.add(tf.matMul(tf.reshape(x, [40, 12]), tf.reshape(w, [12, 20])), b));
+      const dz = tf.mul(tf.reshape(upstream, [40, 20]), tf.step(y));
+      return [
+        tf.matMul(dz, tf.transpose(tf.reshape(w, [12, 20]))).dataSync() as Float32Array,
+        tf.matMul(tf.transpose(tf.reshape(x, [40, 12])), dz).dataSync() as Float32Array,
+      ];
+    });
+    installKernelFixes();
+    identical(t, [dx!, dw!], [rdx, rdw], 'fused gradient');
+    const rdb = tf.tidy(
+      () =>
+        tf
+          .sum(
+            tf.mul(
+              tf.reshape(upstream, [40, 20]),
+              tf.step(
+                tf.relu(tf.add(tf.matMul(tf.reshape(x, [40, 12]), tf.reshape(w, [12, 20])), b)),
+              ),
+            ),
+            0,
+          )
+          .dataSync() as Float32Array,
+    );
+    t.true(maxRelativeError(db!, rdb) < 1e-5);
+  },
+);
+
+test.serial('slices and splits copy exactly what the stock kernels copy', (t) => {
+  const x = seeded([4, 5, 6], 15);
+  const flat = seeded([100], 16);
+  const { stock, fixed } = bothKernels(() => [
+    tf.slice(x, [1, 2, 0], [2, 3, 6]),
+    tf.slice(x, [0, 1, 2], [4, 2, 3]),
+    ...tf.split(flat, [10, 30, 60]),
+    ...tf.split(x, [2, 4], 2),
+  ]);
+  identical(t, fixed, stock, 'slice');
+});
+
+test.serial('sums over leading or middle axes match the stock kernel', (t) => {
+  const ints = tf.tensor3d(
+    Array.from({ length: 2 * 7 * 5 }, (_, i) => (i * 37) % 11),
+    [2, 7, 5],
+  );
+  const real = seeded([2, 64, 33], 17);
+  const exact = bothKernels(() => [
+    tf.sum(ints, 1, true),
+    tf.sum(ints, [0, 1]),
+    tf.sum(ints, 0),
+    tf.sum(ints, 2),
+    tf.sum(ints),
+  ]);
+  identical(t, exact.fixed, exact.stock, 'integer sums');
+  const rounded = bothKernels(() => tf.sum(real, 1));
+  t.true(maxRelativeError(rounded.fixed[0]!, rounded.stock[0]!) < 1e-5);
+});
+
+test.serial('an identity shares the data safely: the copy outlives the original', (t) => {
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  t.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  y.dispose();
+});
+
+test.serial('the fixes cut a 256x256 backward pass to the XNNPACK speed', async (t) => {
+  // Kernel counts do not change; what changes is which code runs. Count and compare wall time once.
+  const x = seeded([1, 256, 256], 18);
+  const w = seeded([1, 256, 256], 19);
+  const b = seeded([256], 20);
+  const step = (): tf.Tensor[] =>
+    tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(dense(xi, wi, b, 'relu', true)))([x, w]);
+  const time = (): number => {
+    tf.dispose(tf.tidy(step));
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) tf.dispose(tf.tidy(step));
+    return performance.now() - t0;
+  };
+  removeKernelFixes();
+  const before = time();
+  installKernelFixes();
+  const after = time();
+  t.true(after * 2 < before, `before ${before.toFixed(1)} ms, after ${after.toFixed(1)} ms`);
+  const counts = await countKernels(step);
+  t.true(
+    counts.total > 0 && (counts.byName['BatchMatMul'] ?? 0) === 2,
+    JSON.stringify(counts.byName),
+  );
+});
+
+test.serial(
+  'WMGYM_BACKEND values are checked: a typo is an InvalidOptionError naming the allowed backends',
+  (t) => {
+    t.is(parseBackendName('WASM'), 'wasm');
+    t.is(parseBackendName('node'), 'tensorflow');
+    t.is(parseBackendName(''), undefined);
+    t.throws(() => parseBackendName('wsam'), {
+      instanceOf: InvalidOptionError,
+      message:
+        /Invalid option WMGYM_BACKEND: expected "tensorflow" \(or "node"\), "wasm" or "cpu", received "wsam"/,
+    });
+  },
+);
