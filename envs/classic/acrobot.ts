@@ -15,33 +15,25 @@
  * env.reset({ seed: 0 });
  * env.step(2); // +1 N·m on the middle joint; reward -1
  */
-import {
-  BaseEnv,
-  type BaseEnvOptions,
-  type EnvMetadata,
-  type JsonValue,
-  type RenderFrame,
-  type ResetArgs,
-  type ResetResult,
-  type StepResult,
-  type TextView,
+import type {
+  BaseEnvOptions,
+  RenderFrame,
+  ResetArgs,
+  ResetResult,
+  StepResult,
 } from '../core/env.js';
-import { CommandParseError, InvalidOptionError, ResetNeededError } from '../core/errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { Canvas, type Point } from '../core/render.js';
-import { Rng } from '../core/rng.js';
 import { Box, Discrete } from '../core/space.js';
 import {
-  CLASSIC_RENDER_MODES,
+  ClassicControlEnv,
+  type ClassicControlSpec,
   NUMBER_PATTERN,
-  TextGrid,
-  checkConstructorOptions,
+  TORQUE_UNIT_PATTERN,
   degrees,
   fixed,
-  normalizeCommand,
-  parseResetBounds,
-  readSnapshot,
-  rotate,
-} from './utils.js';
+} from './classic-env.js';
+import { TextGrid, rotate } from './drawing.js';
 
 /** Which equations of motion: Sutton & Barto's book (Gymnasium's default) or the NIPS paper's. */
 export type AcrobotDynamics = 'book' | 'nips';
@@ -75,35 +67,35 @@ const GRAVITY = 9.8;
 /** Torque of each action, in N·m. */
 const AVAIL_TORQUE = [-1.0, 0.0, 1.0] as const;
 
-const METADATA: EnvMetadata = Object.freeze({ renderModes: CLASSIC_RENDER_MODES, renderFps: 15 });
-const COMMANDS = ['torque -1', 'torque 0', 'torque +1'];
-const ALLOWED_COMMANDS =
-  '"torque -1", "torque 0" or "torque +1" (N·m on the middle joint; also "-1", "0", "+1", "action 0|1|2")';
+type StateKey = 'theta1' | 'theta2' | 'dtheta1' | 'dtheta2';
+const SPEC: ClassicControlSpec<StateKey> = {
+  name: 'AcrobotEnv',
+  optionKeys: ['bookOrNips'],
+  stateKeys: ['theta1', 'theta2', 'dtheta1', 'dtheta2'],
+  renderFps: 15,
+  commands: ['torque -1', 'torque 0', 'torque +1'],
+  allowedCommands:
+    '"torque -1", "torque 0" or "torque +1" (N·m on the middle joint; also "-1", "0", "+1", "action 0|1|2")',
+};
+
 const SCREEN_DIM = 500;
 
-/** Gymnasium's Acrobot-v1, computed in float64 and observed as float32. */
-export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextView<number> {
+/** Gymnasium's Acrobot-v1, computed in float64 and observed as float32; state (θ1, θ2, θ̇1, θ̇2). */
+export class AcrobotEnv extends ClassicControlEnv<number, StateKey> {
   readonly actionSpace = new Discrete(3);
   readonly observationSpace = new Box({
     low: [-1, -1, -1, -1, -MAX_VEL_1, -MAX_VEL_2],
     high: [1, 1, 1, 1, MAX_VEL_1, MAX_VEL_2],
   });
-  readonly metadata = METADATA;
   /** The resolved options. */
   readonly config: Readonly<AcrobotConfig>;
-  private theta1 = 0;
-  private theta2 = 0;
-  private dtheta1 = 0;
-  private dtheta2 = 0;
-  private hasState = false;
   private readonly book: boolean;
   /** Scratch for the RK4 stages: k1..k4, four values each. */
   private readonly k = new Float64Array(16);
 
   /** @throws {@link InvalidOptionError} for an unknown option or `bookOrNips` other than 'book' / 'nips'. */
   constructor(options: AcrobotOptions = {}) {
-    checkConstructorOptions('AcrobotEnv', options, ['bookOrNips']);
-    super(options);
+    super(options, SPEC);
     const bookOrNips: unknown = options.bookOrNips ?? 'book';
     if (bookOrNips !== 'book' && bookOrNips !== 'nips') {
       throw new InvalidOptionError(
@@ -116,30 +108,21 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
     this.book = bookOrNips === 'book';
   }
 
-  /** NumPy's PCG64, so `reset({seed})` draws Gymnasium's start state. */
-  protected override createRng(seed: number): Rng {
-    return Rng.numpy(seed);
-  }
-
   /**
    * Draws θ1, θ2, θ̇1, θ̇2 ~ U(low, high) in that order (defaults −0.1, 0.1), rounded to float32 as Gymnasium.
    * @throws {@link InvalidOptionError} for options other than finite `low <= high` within ±4π (the observed θ̇1 range).
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    const [low, high] = parseResetBounds(this.id, options, -0.1, 0.1, {
+    const [low, high] = this.resetBounds(options, -0.1, 0.1, {
       min: -MAX_VEL_1,
       max: MAX_VEL_1,
       why: 'the angular velocities are drawn from them, and θ̇1 must start within ±4π rad/s',
     });
     this.seedRng(seed);
     const rng = this.rng;
-    this.theta1 = Math.fround(rng.uniform(low, high));
-    this.theta2 = Math.fround(rng.uniform(low, high));
-    this.dtheta1 = Math.fround(rng.uniform(low, high));
-    this.dtheta2 = Math.fround(rng.uniform(low, high));
-    this.hasState = true;
-    return { observation: this.currentObservation(), info: {} };
+    for (let i = 0; i < 4; i++) this.state[i] = Math.fround(rng.uniform(low, high));
+    return this.started();
   }
 
   /**
@@ -149,13 +132,14 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
    */
   step(action: number): StepResult<Float32Array> {
     if (action !== 0 && action !== 1 && action !== 2) this.checkAction(action);
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset');
+    this.requireState();
     const torque = AVAIL_TORQUE[action]!;
     const k = this.k;
-    const y0 = this.theta1;
-    const y1 = this.theta2;
-    const y2 = this.dtheta1;
-    const y3 = this.dtheta2;
+    const s = this.state;
+    const y0 = s[0]!;
+    const y1 = s[1]!;
+    const y2 = s[2]!;
+    const y3 = s[3]!;
     const dt2 = DT / 2.0;
     this.derivatives(y0, y1, y2, y3, torque, 0);
     this.derivatives(
@@ -187,44 +171,31 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
     const n1 = y1 + w * (k[1]! + 2 * k[5]! + 2 * k[9]! + k[13]!);
     const n2 = y2 + w * (k[2]! + 2 * k[6]! + 2 * k[10]! + k[14]!);
     const n3 = y3 + w * (k[3]! + 2 * k[7]! + 2 * k[11]! + k[15]!);
-    this.theta1 = wrap(n0, -Math.PI, Math.PI);
-    this.theta2 = wrap(n1, -Math.PI, Math.PI);
-    this.dtheta1 = bound(n2, -MAX_VEL_1, MAX_VEL_1);
-    this.dtheta2 = bound(n3, -MAX_VEL_2, MAX_VEL_2);
-    const terminated = this.isTerminal();
-    return {
-      observation: this.currentObservation(),
-      reward: terminated ? 0.0 : -1.0,
-      terminated,
-      truncated: false,
-      info: {},
-    };
+    s[0] = wrap(n0, -Math.PI, Math.PI);
+    s[1] = wrap(n1, -Math.PI, Math.PI);
+    s[2] = bound(n2, -MAX_VEL_1, MAX_VEL_1);
+    s[3] = bound(n3, -MAX_VEL_2, MAX_VEL_2);
+    const terminated = tipHeight(s[0], s[1]) > 1.0;
+    return this.stepped(terminated ? 0.0 : -1.0, terminated);
   }
 
-  /** The observation of the current state, as a fresh array. @throws {@link ResetNeededError} before the first reset. */
-  currentObservation(): Float32Array {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'currentObservation');
+  /** (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2). */
+  protected override observe(): Float32Array {
+    const s = this.state;
     const obs = new Float32Array(6);
-    obs[0] = Math.cos(this.theta1);
-    obs[1] = Math.sin(this.theta1);
-    obs[2] = Math.cos(this.theta2);
-    obs[3] = Math.sin(this.theta2);
-    obs[4] = this.dtheta1;
-    obs[5] = this.dtheta2;
+    obs[0] = Math.cos(s[0]!);
+    obs[1] = Math.sin(s[0]!);
+    obs[2] = Math.cos(s[1]!);
+    obs[3] = Math.sin(s[1]!);
+    obs[4] = s[2]!;
+    obs[5] = s[3]!;
     return obs;
   }
 
-  /** `ansi`: a small text picture of the links; `rgb_array`: Gymnasium's 500x500 drawing. */
-  render(): RenderFrame | undefined {
-    if (this.renderMode === undefined) return undefined;
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'render');
-    return this.renderMode === 'ansi' ? this.renderText() : this.renderRgb();
-  }
-
   /** The two links in words, with units. */
-  describe(): string {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'describe');
-    const tip = this.tipHeight();
+  protected describeState(): string {
+    const { theta1, theta2, dtheta1, dtheta2 } = this.stateByName();
+    const tip = tipHeight(theta1, theta2);
     const side = (angle: number): string =>
       Number(fixed(degrees(angle), 1)) === 0 ? '' : angle > 0 ? ' counter-clockwise' : ' clockwise';
     const rate = (v: number): string => `${fixed(v, 3)} rad/s`;
@@ -235,69 +206,32 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
         : `${shown} m ${tip > 0 ? 'above' : 'below'} the pivot`;
     const reached = tip > 1.0 ? ' The free end is above the goal line: the task is done.' : '';
     return (
-      `Link 1 is ${fixed(Math.abs(degrees(this.theta1)), 1)}°${side(this.theta1)} from hanging straight down, ` +
-      `turning at ${rate(this.dtheta1)}; link 2 is bent ${fixed(Math.abs(degrees(this.theta2)), 1)}°${side(this.theta2)} ` +
-      `relative to link 1, turning at ${rate(this.dtheta2)}. The free end is ${height}; ` +
+      `Link 1 is ${fixed(Math.abs(degrees(theta1)), 1)}°${side(theta1)} from hanging straight down, ` +
+      `turning at ${rate(dtheta1)}; link 2 is bent ${fixed(Math.abs(degrees(theta2)), 1)}°${side(theta2)} ` +
+      `relative to link 1, turning at ${rate(dtheta2)}. The free end is ${height}; ` +
       `the goal is to lift it more than 1 m above the pivot. ` +
       `Each link is 1 m long; the torque on the middle joint is -1, 0 or +1 N·m.${reached}`
     );
-  }
-
-  /** `torque -1`, `torque 0`, `torque +1`. */
-  commands(): string[] {
-    return [...COMMANDS];
   }
 
   /**
    * "torque -1" → 0, "torque 0" → 1, "torque +1" → 2; also "-1", "+1", "torque 1 N·m", "action 2", any case.
    * @throws {@link CommandParseError} for other text or another torque value.
    */
-  parseCommand(text: string): number {
-    if (typeof text !== 'string')
-      throw new CommandParseError(this.id, String(text), ALLOWED_COMMANDS);
-    const t = normalizeCommand(text);
+  protected parseNormalized(t: string, text: string): number {
     const index = /^action\s*([012])$/.exec(t);
     if (index !== null) return Number(index[1]);
     if (/^(?:no torque|none|nothing|wait)$/.test(t)) return 1;
-    const unit = '(?:\\s*(?:n\\s*[·⋅*.\\- ]?\\s*m|newton[\\s-]*met(?:er|re)s?))?';
     const match = new RegExp(
-      `^(?:apply\\s+)?(?:torque\\s*(?:of|:|=)?\\s*)?(${NUMBER_PATTERN})${unit}$`,
+      `^(?:apply\\s+)?(?:torque\\s*(?:of|:|=)?\\s*)?(${NUMBER_PATTERN})${TORQUE_UNIT_PATTERN}$`,
     ).exec(t);
-    if (match === null) throw new CommandParseError(this.id, text, ALLOWED_COMMANDS);
+    if (match === null) throw this.unknownCommand(text);
     const value = Number(match[1]);
     const action = AVAIL_TORQUE.indexOf(value as -1 | 0 | 1);
     if (action < 0) {
-      throw new CommandParseError(
-        this.id,
-        text,
-        ALLOWED_COMMANDS,
-        `A torque of ${value} N·m is not one of -1, 0, +1`,
-      );
+      throw this.unknownCommand(text, `A torque of ${value} N·m is not one of -1, 0, +1`);
     }
     return action;
-  }
-
-  protected saveState(): JsonValue {
-    if (!this.hasState) return null;
-    return {
-      theta1: this.theta1,
-      theta2: this.theta2,
-      dtheta1: this.dtheta1,
-      dtheta2: this.dtheta2,
-    };
-  }
-
-  protected loadState(state: JsonValue): void {
-    if (state === null) {
-      this.hasState = false;
-      return;
-    }
-    const s = readSnapshot(this.id, state, ['theta1', 'theta2', 'dtheta1', 'dtheta2']);
-    this.theta1 = s.theta1;
-    this.theta2 = s.theta2;
-    this.dtheta1 = s.dtheta1;
-    this.dtheta2 = s.dtheta2;
-    this.hasState = true;
   }
 
   /** Gymnasium's `_dsdt`: writes (θ̇1, θ̇2, θ̈1, θ̈2) into `this.k` at `at`. */
@@ -339,23 +273,13 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
     k[at + 3] = ddtheta2;
   }
 
-  /** Height of the free end above the pivot, in metres. */
-  private tipHeight(): number {
-    return -Math.cos(this.theta1) - Math.cos(this.theta2 + this.theta1);
-  }
-
-  private isTerminal(): boolean {
-    return this.tipHeight() > 1.0;
-  }
-
-  private renderRgb(): RenderFrame {
+  protected renderRgb(): RenderFrame {
     const up = (y: number): number => SCREEN_DIM - y;
     const canvas = new Canvas(SCREEN_DIM, SCREEN_DIM, [255, 255, 255]);
     const boundary = LINK_LENGTH_1 + LINK_LENGTH_2 + 0.2;
     const scale = SCREEN_DIM / (boundary * 2);
     const offset = SCREEN_DIM / 2;
-    const s0 = this.theta1;
-    const s1 = this.theta2;
+    const { theta1: s0, theta2: s1 } = this.stateByName();
     const p1: [number, number] = [
       -LINK_LENGTH_1 * Math.cos(s0) * scale,
       LINK_LENGTH_1 * Math.sin(s0) * scale,
@@ -406,7 +330,8 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
     return canvas.toRgbArray();
   }
 
-  private renderText(): string {
+  protected renderText(): string {
+    const { theta1, theta2, dtheta1, dtheta2 } = this.stateByName();
     const size = 13;
     const centre = (size - 1) / 2;
     const grid = new TextGrid(2 * size - 1, size);
@@ -414,18 +339,23 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> implements TextVie
     // Text rows grow downwards; a column is about half a row wide. θ1 = 0 hangs straight down.
     const column = (x: number): number => 2 * centre + 2 * x * perMetre;
     const row = (y: number): number => centre - y * perMetre;
-    const x1 = Math.sin(this.theta1);
-    const y1 = -Math.cos(this.theta1);
-    const x2 = x1 + Math.sin(this.theta1 + this.theta2);
-    const y2 = y1 - Math.cos(this.theta1 + this.theta2);
+    const x1 = Math.sin(theta1);
+    const y1 = -Math.cos(theta1);
+    const x2 = x1 + Math.sin(theta1 + theta2);
+    const y2 = y1 - Math.cos(theta1 + theta2);
     for (let c = 0; c < 2 * size - 1; c++) grid.put(c, row(1), '-');
     grid.line(column(0), row(0), column(x1), row(y1), '#');
     grid.line(column(x1), row(y1), column(x2), row(y2), '#');
     grid.put(column(0), row(0), '+');
     grid.put(column(x1), row(y1), 'o');
     grid.put(column(x2), row(y2), '*');
-    return `${grid.toString()}\nθ1=${fixed(degrees(this.theta1), 1)}°  θ2=${fixed(degrees(this.theta2), 1)}°  ω1=${fixed(this.dtheta1, 3)}  ω2=${fixed(this.dtheta2, 3)} rad/s  tip height=${fixed(this.tipHeight(), 3)} m (goal > 1)`;
+    return `${grid.toString()}\nθ1=${fixed(degrees(theta1), 1)}°  θ2=${fixed(degrees(theta2), 1)}°  ω1=${fixed(dtheta1, 3)}  ω2=${fixed(dtheta2, 3)} rad/s  tip height=${fixed(tipHeight(theta1, theta2), 3)} m (goal > 1)`;
   }
+}
+
+/** Height of the free end above the pivot, in metres. */
+function tipHeight(theta1: number, theta2: number): number {
+  return -Math.cos(theta1) - Math.cos(theta2 + theta1);
 }
 
 /** Gymnasium's `wrap`: shifts `x` by whole periods into [m, M]. */

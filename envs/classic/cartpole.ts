@@ -13,37 +13,18 @@
  * env.reset({ seed: 42 }); // observation [0.0273956, -0.00611216, 0.03585979, 0.0197368]
  * env.step(1);             // observation [0.02727336, 0.18847767, 0.03625453, -0.26141977], reward 1
  */
-import {
-  BaseEnv,
-  type BaseEnvOptions,
-  type EnvMetadata,
-  type JsonValue,
-  type RenderFrame,
-  type ResetArgs,
-  type ResetResult,
-  type StepResult,
-  type TextView,
+import type {
+  BaseEnvOptions,
+  RenderFrame,
+  ResetArgs,
+  ResetResult,
+  StepResult,
 } from '../core/env.js';
-import {
-  CommandParseError,
-  InvalidOptionError,
-  InvalidStateError,
-  ResetNeededError,
-} from '../core/errors.js';
+import { InvalidOptionError, InvalidStateError } from '../core/errors.js';
 import { Canvas } from '../core/render.js';
-import { Rng } from '../core/rng.js';
 import { Box, Discrete } from '../core/space.js';
-import {
-  CLASSIC_RENDER_MODES,
-  TextGrid,
-  checkConstructorOptions,
-  degrees,
-  fixed,
-  normalizeCommand,
-  parseResetBounds,
-  readSnapshot,
-  rotate,
-} from './utils.js';
+import { ClassicControlEnv, type ClassicControlSpec, degrees, fixed } from './classic-env.js';
+import { TextGrid, rotate } from './drawing.js';
 
 /** Options of {@link CartPoleEnv} (Gymnasium's keyword arguments). */
 export interface CartPoleOptions extends BaseEnvOptions {
@@ -72,36 +53,35 @@ export const CARTPOLE_THETA_THRESHOLD = (12 * 2 * Math.PI) / 360;
 /** Cart position at which the episode fails, in metres. */
 export const CARTPOLE_X_THRESHOLD = 2.4;
 
-const METADATA: EnvMetadata = Object.freeze({ renderModes: CLASSIC_RENDER_MODES, renderFps: 50 });
-const STATE_KEYS = ['x', 'xDot', 'theta', 'thetaDot'] as const;
-const COMMANDS = ['push left', 'push right'];
-const ALLOWED_COMMANDS = '"push left" or "push right" (also "left", "right", "0", "1")';
+type StateKey = 'x' | 'xDot' | 'theta' | 'thetaDot';
+const SPEC: ClassicControlSpec<StateKey, 'stepsBeyondTerminated'> = {
+  name: 'CartPoleEnv',
+  optionKeys: ['suttonBartoReward'],
+  stateKeys: ['x', 'xDot', 'theta', 'thetaDot'],
+  extraKeys: ['stepsBeyondTerminated'],
+  renderFps: 50,
+  commands: ['push left', 'push right'],
+  allowedCommands: '"push left" or "push right" (also "left", "right", "0", "1")',
+};
 
 const SCREEN_WIDTH = 600;
 const SCREEN_HEIGHT = 400;
 
-/** Gymnasium's CartPole-v1, computed in float64 and observed as float32. */
-export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextView<number> {
+/** Gymnasium's CartPole-v1, computed in float64 and observed as float32; state (x, ẋ, θ, θ̇). */
+export class CartPoleEnv extends ClassicControlEnv<number, StateKey, 'stepsBeyondTerminated'> {
   readonly actionSpace = new Discrete(2);
   readonly observationSpace = new Box({
     low: [-CARTPOLE_X_THRESHOLD * 2, -Infinity, -CARTPOLE_THETA_THRESHOLD * 2, -Infinity],
     high: [CARTPOLE_X_THRESHOLD * 2, Infinity, CARTPOLE_THETA_THRESHOLD * 2, Infinity],
   });
-  readonly metadata = METADATA;
   /** The resolved options. */
   readonly config: Readonly<CartPoleConfig>;
-  private x = 0;
-  private xDot = 0;
-  private theta = 0;
-  private thetaDot = 0;
-  private hasState = false;
   /** Gymnasium's `steps_beyond_terminated`: null until the step that terminates, then steps since. */
   private stepsBeyondTerminated: number | null = null;
 
   /** @throws {@link InvalidOptionError} for an unknown option or a non-boolean `suttonBartoReward`. */
   constructor(options: CartPoleOptions = {}) {
-    checkConstructorOptions('CartPoleEnv', options, ['suttonBartoReward']);
-    super(options);
+    super(options, SPEC);
     const suttonBartoReward = options.suttonBartoReward ?? false;
     if (typeof suttonBartoReward !== 'boolean') {
       throw new InvalidOptionError(
@@ -113,31 +93,22 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
     this.config = Object.freeze({ suttonBartoReward });
   }
 
-  /** NumPy's PCG64, so `reset({seed})` draws Gymnasium's start state. */
-  protected override createRng(seed: number): Rng {
-    return Rng.numpy(seed);
-  }
-
   /**
    * Draws x, ẋ, θ, θ̇ ~ U(low, high) in that order (defaults −0.05, 0.05).
    * @throws {@link InvalidOptionError} for options other than finite `low <= high` within ±0.4189 (the observed θ range).
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    const [low, high] = parseResetBounds(this.id, options, -0.05, 0.05, {
+    const [low, high] = this.resetBounds(options, -0.05, 0.05, {
       min: -CARTPOLE_THETA_THRESHOLD * 2,
       max: CARTPOLE_THETA_THRESHOLD * 2,
       why: 'every state variable is drawn from them, and θ must start within the observed ±24°',
     });
     this.seedRng(seed);
     const rng = this.rng;
-    this.x = rng.uniform(low, high);
-    this.xDot = rng.uniform(low, high);
-    this.theta = rng.uniform(low, high);
-    this.thetaDot = rng.uniform(low, high);
-    this.hasState = true;
+    for (let i = 0; i < 4; i++) this.state[i] = rng.uniform(low, high);
     this.stepsBeyondTerminated = null;
-    return { observation: this.currentObservation(), info: {} };
+    return this.started();
   }
 
   /**
@@ -147,9 +118,13 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
    */
   step(action: number): StepResult<Float32Array> {
     if (action !== 0 && action !== 1) this.checkAction(action);
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset');
+    this.requireState();
     const force = action === 1 ? FORCE_MAG : -FORCE_MAG;
-    const { x, xDot, theta, thetaDot } = this;
+    const s = this.state;
+    const x = s[0]!;
+    const xDot = s[1]!;
+    const theta = s[2]!;
+    const thetaDot = s[3]!;
     const cosTheta = Math.cos(theta);
     const sinTheta = Math.sin(theta);
     // See Florian (2005), "Correct equations for the dynamics of the cart-pole system".
@@ -158,12 +133,12 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
       (GRAVITY * sinTheta - cosTheta * temp) /
       (LENGTH * (4.0 / 3.0 - (MASS_POLE * (cosTheta * cosTheta)) / TOTAL_MASS));
     const xAcc = temp - (POLEMASS_LENGTH * thetaAcc * cosTheta) / TOTAL_MASS;
-    this.x = x + TAU * xDot;
-    this.xDot = xDot + TAU * xAcc;
-    this.theta = theta + TAU * thetaDot;
-    this.thetaDot = thetaDot + TAU * thetaAcc;
+    s[0] = x + TAU * xDot;
+    s[1] = xDot + TAU * xAcc;
+    s[2] = theta + TAU * thetaDot;
+    s[3] = thetaDot + TAU * thetaAcc;
 
-    const terminated = this.isTerminal();
+    const terminated = failed(s[0], s[2]);
     const sutton = this.config.suttonBartoReward;
     let reward: number;
     if (!terminated) {
@@ -176,100 +151,52 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
       this.stepsBeyondTerminated++;
       reward = sutton ? -1.0 : 0.0;
     }
-    return {
-      observation: this.currentObservation(),
-      reward,
-      terminated,
-      truncated: false,
-      info: {},
-    };
-  }
-
-  /** The observation of the current state, as a fresh array. @throws {@link ResetNeededError} before the first reset. */
-  currentObservation(): Float32Array {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'currentObservation');
-    const obs = new Float32Array(4);
-    obs[0] = this.x;
-    obs[1] = this.xDot;
-    obs[2] = this.theta;
-    obs[3] = this.thetaDot;
-    return obs;
-  }
-
-  /** `ansi`: a text picture of the track, cart and pole; `rgb_array`: Gymnasium's 600x400 drawing. */
-  render(): RenderFrame | undefined {
-    if (this.renderMode === undefined) return undefined;
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'render');
-    return this.renderMode === 'ansi' ? this.renderText() : this.renderRgb();
+    return this.stepped(reward, terminated);
   }
 
   /** The cart and pole in words, with units. */
-  describe(): string {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'describe');
-    const position = fixed(Math.abs(this.x), 3);
+  protected describeState(): string {
+    const { x, xDot, theta, thetaDot } = this.stateByName();
+    const position = fixed(Math.abs(x), 3);
     const cart =
       Number(position) === 0
         ? 'The cart is at the centre of the track'
-        : `The cart is ${position} m ${this.x > 0 ? 'right' : 'left'} of centre`;
-    const speed = fixed(Math.abs(this.xDot), 3);
+        : `The cart is ${position} m ${x > 0 ? 'right' : 'left'} of centre`;
+    const speed = fixed(Math.abs(xDot), 3);
     const moving =
-      Number(speed) === 0
-        ? 'at rest'
-        : `moving ${this.xDot > 0 ? 'right' : 'left'} at ${speed} m/s`;
-    const angle = fixed(Math.abs(degrees(this.theta)), 1);
-    const side = this.theta > 0 ? 'right' : 'left';
+      Number(speed) === 0 ? 'at rest' : `moving ${xDot > 0 ? 'right' : 'left'} at ${speed} m/s`;
+    const angle = fixed(Math.abs(degrees(theta)), 1);
+    const side = theta > 0 ? 'right' : 'left';
     const lean =
       Number(angle) === 0 ? 'the pole is upright' : `the pole leans ${angle}° ${side} of upright`;
-    const rate = fixed(Math.abs(this.thetaDot), 3);
+    const rate = fixed(Math.abs(thetaDot), 3);
     const turning =
       Number(rate) === 0
         ? 'not rotating'
-        : `${Number(angle) === 0 || this.thetaDot > 0 === this.theta > 0 ? 'falling' : 'swinging back'} ${this.thetaDot > 0 ? 'right' : 'left'} at ${rate} rad/s`;
+        : `${Number(angle) === 0 || thetaDot > 0 === theta > 0 ? 'falling' : 'swinging back'} ${thetaDot > 0 ? 'right' : 'left'} at ${rate} rad/s`;
     let text = `${cart}, ${moving}; ${lean}, ${turning}. The episode ends if the cart passes ±2.4 m or the pole ±12°.`;
-    if (Math.abs(this.x) > CARTPOLE_X_THRESHOLD) text += ' The cart has left the track.';
-    if (Math.abs(this.theta) > CARTPOLE_THETA_THRESHOLD) text += ' The pole has fallen past 12°.';
+    if (Math.abs(x) > CARTPOLE_X_THRESHOLD) text += ' The cart has left the track.';
+    if (Math.abs(theta) > CARTPOLE_THETA_THRESHOLD) text += ' The pole has fallen past 12°.';
     return text;
-  }
-
-  /** `push left` and `push right`. */
-  commands(): string[] {
-    return [...COMMANDS];
   }
 
   /**
    * "push left" → 0, "push right" → 1; also "left", "right", "push the cart left", "0", "1", any case.
-   * @throws {@link CommandParseError} naming the text received and the commands allowed.
    */
-  parseCommand(text: string): number {
-    if (typeof text !== 'string')
-      throw new CommandParseError(this.id, String(text), ALLOWED_COMMANDS);
-    const t = normalizeCommand(text);
+  protected parseNormalized(t: string, text: string): number {
     const match =
       /^(?:push|move|go)?\s*(?:(?:the\s+)?cart\s+)?(?:to\s+(?:the\s+)?)?(left|right|l|r)$/.exec(t);
     if (match !== null) return match[1]!.startsWith('l') ? 0 : 1;
     if (t === '0' || t === '1') return Number(t);
-    throw new CommandParseError(this.id, text, ALLOWED_COMMANDS);
+    throw this.unknownCommand(text);
   }
 
-  protected saveState(): JsonValue {
-    if (!this.hasState) return null;
-    return {
-      x: this.x,
-      xDot: this.xDot,
-      theta: this.theta,
-      thetaDot: this.thetaDot,
-      stepsBeyondTerminated: this.stepsBeyondTerminated,
-    };
+  protected override saveExtras(): { stepsBeyondTerminated: number | null } {
+    return { stepsBeyondTerminated: this.stepsBeyondTerminated };
   }
 
-  protected loadState(state: JsonValue): void {
-    if (state === null) {
-      this.hasState = false;
-      this.stepsBeyondTerminated = null;
-      return;
-    }
-    const s = readSnapshot(this.id, state, STATE_KEYS, ['stepsBeyondTerminated']);
-    const beyond = s.stepsBeyondTerminated;
+  protected override restoreExtras(extras: { stepsBeyondTerminated: number | null } | null): void {
+    const beyond = extras?.stepsBeyondTerminated ?? null;
     if (beyond !== null && (!Number.isSafeInteger(beyond) || beyond < 0)) {
       throw new InvalidStateError(
         this.id,
@@ -277,24 +204,11 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
         beyond,
       );
     }
-    this.x = s.x;
-    this.xDot = s.xDot;
-    this.theta = s.theta;
-    this.thetaDot = s.thetaDot;
     this.stepsBeyondTerminated = beyond;
-    this.hasState = true;
   }
 
-  private isTerminal(): boolean {
-    return (
-      this.x < -CARTPOLE_X_THRESHOLD ||
-      this.x > CARTPOLE_X_THRESHOLD ||
-      this.theta < -CARTPOLE_THETA_THRESHOLD ||
-      this.theta > CARTPOLE_THETA_THRESHOLD
-    );
-  }
-
-  private renderRgb(): RenderFrame {
+  protected renderRgb(): RenderFrame {
+    const { x, theta } = this.stateByName();
     // Gymnasium draws with y up, then flips; `up` maps its y to canvas rows.
     const up = (y: number): number => SCREEN_HEIGHT - y;
     const canvas = new Canvas(SCREEN_WIDTH, SCREEN_HEIGHT, [255, 255, 255]);
@@ -304,7 +218,7 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
     const cartWidth = 50.0;
     const cartHeight = 30.0;
     const axleOffset = cartHeight / 4.0;
-    const cartX = this.x * scale + SCREEN_WIDTH / 2.0;
+    const cartX = x * scale + SCREEN_WIDTH / 2.0;
     const cartY = 100; // top of the cart
     canvas.fillRect(
       cartX - cartWidth / 2,
@@ -325,7 +239,7 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
         [r, b],
       ] as const
     ).map(([px, py]) => {
-      const [rx, ry] = rotate(px, py, -this.theta);
+      const [rx, ry] = rotate(px, py, -theta);
       return [rx + cartX, up(ry + cartY + axleOffset)] as const;
     });
     canvas.fillPolygon(pole, [202, 152, 101]);
@@ -339,30 +253,41 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements TextVi
     return canvas.toRgbArray();
   }
 
-  private renderText(): string {
+  protected renderText(): string {
+    const { x, xDot, theta, thetaDot } = this.stateByName();
     const columns = 61;
     const perMetre = (columns - 1) / (CARTPOLE_X_THRESHOLD * 2);
     const poleRows = 6;
     const grid = new TextGrid(columns, poleRows + 2);
-    const cartColumn = (this.x + CARTPOLE_X_THRESHOLD) * perMetre;
+    const cartColumn = (x + CARTPOLE_X_THRESHOLD) * perMetre;
     const cartRow = poleRows;
     const trackRow = poleRows + 1;
     for (let c = 0; c < columns; c++) grid.put(c, trackRow, '=');
     grid.put(0, trackRow, '|');
     grid.put(columns - 1, trackRow, '|');
-    const poleChar = this.theta > 0.05 ? '/' : this.theta < -0.05 ? '\\' : '|';
+    const poleChar = theta > 0.05 ? '/' : theta < -0.05 ? '\\' : '|';
     // The pole is 1 m long; a text row is about two columns tall.
     const reach = 2 * LENGTH * perMetre;
     for (let k = 1; k <= poleRows; k++) {
       const along = k / poleRows;
       grid.put(
-        cartColumn + Math.sin(this.theta) * reach * along,
-        cartRow - k * Math.cos(this.theta),
+        cartColumn + Math.sin(theta) * reach * along,
+        cartRow - k * Math.cos(theta),
         poleChar,
       );
     }
     grid.write(cartColumn - 1, cartRow, '[#]');
     const sign = (v: number, digits: number): string => (v >= 0 ? '+' : '') + fixed(v, digits);
-    return `${grid.toString()}\nx=${sign(this.x, 3)} m  v=${sign(this.xDot, 3)} m/s  θ=${sign(degrees(this.theta), 2)}°  ω=${sign(this.thetaDot, 3)} rad/s`;
+    return `${grid.toString()}\nx=${sign(x, 3)} m  v=${sign(xDot, 3)} m/s  θ=${sign(degrees(theta), 2)}°  ω=${sign(thetaDot, 3)} rad/s`;
   }
+}
+
+/** Whether the cart has left the track or the pole has fallen past 12°. */
+function failed(x: number, theta: number): boolean {
+  return (
+    x < -CARTPOLE_X_THRESHOLD ||
+    x > CARTPOLE_X_THRESHOLD ||
+    theta < -CARTPOLE_THETA_THRESHOLD ||
+    theta > CARTPOLE_THETA_THRESHOLD
+  );
 }

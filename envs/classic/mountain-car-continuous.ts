@@ -12,32 +12,23 @@
  * env.reset({ seed: 0 });            // observation [-0.47260767, 0]
  * env.step(Float32Array.of(1));      // push right at full force
  */
-import {
-  BaseEnv,
-  type BaseEnvOptions,
-  type EnvMetadata,
-  type JsonValue,
-  type RenderFrame,
-  type ResetArgs,
-  type ResetResult,
-  type StepResult,
-  type TextView,
+import type {
+  BaseEnvOptions,
+  RenderFrame,
+  ResetArgs,
+  ResetResult,
+  StepResult,
 } from '../core/env.js';
-import { CommandParseError, InvalidOptionError, ResetNeededError } from '../core/errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { Canvas, type Point } from '../core/render.js';
-import { Rng } from '../core/rng.js';
 import { Box } from '../core/space.js';
 import {
-  CLASSIC_RENDER_MODES,
+  ClassicControlEnv,
+  type ClassicControlSpec,
   NUMBER_PATTERN,
-  TextGrid,
-  checkConstructorOptions,
   fixed,
-  normalizeCommand,
-  parseResetBounds,
-  readSnapshot,
-  rotate,
-} from './utils.js';
+} from './classic-env.js';
+import { TextGrid, rotate } from './drawing.js';
 
 /** Options of {@link MountainCarContinuousEnv} (Gymnasium's keyword arguments). */
 export interface MountainCarContinuousOptions extends BaseEnvOptions {
@@ -60,10 +51,17 @@ const MAX_SPEED = 0.07;
 const GOAL_POSITION = 0.45;
 const POWER = 0.0015;
 
-const METADATA: EnvMetadata = Object.freeze({ renderModes: CLASSIC_RENDER_MODES, renderFps: 30 });
-const COMMANDS = ['force <-1..1>', 'push left', 'push right', 'coast'];
-const ALLOWED_COMMANDS =
-  '"force <f>" with f a number in [-1, 1] (e.g. "force 0.5", "-0.3"), "push left" (-1), "push right" (+1) or "coast" (0)';
+type StateKey = 'position' | 'velocity';
+const SPEC: ClassicControlSpec<StateKey> = {
+  name: 'MountainCarContinuousEnv',
+  optionKeys: ['goalVelocity'],
+  stateKeys: ['position', 'velocity'],
+  renderFps: 30,
+  commands: ['force <-1..1>', 'push left', 'push right', 'coast'],
+  allowedCommands:
+    '"force <f>" with f a number in [-1, 1] (e.g. "force 0.5", "-0.3"), "push left" (-1), "push right" (+1) or "coast" (0)',
+};
+
 const SCREEN_WIDTH = 600;
 const SCREEN_HEIGHT = 400;
 
@@ -73,26 +71,18 @@ function height(position: number): number {
 }
 
 /** Gymnasium's MountainCarContinuous-v0: float64 arithmetic, state rounded to float32 after each step. */
-export class MountainCarContinuousEnv
-  extends BaseEnv<Float32Array, Float32Array>
-  implements TextView<Float32Array>
-{
+export class MountainCarContinuousEnv extends ClassicControlEnv<Float32Array, StateKey> {
   readonly actionSpace = new Box({ low: [MIN_ACTION], high: [MAX_ACTION] });
   readonly observationSpace = new Box({
     low: [MIN_POSITION, -MAX_SPEED],
     high: [MAX_POSITION, MAX_SPEED],
   });
-  readonly metadata = METADATA;
   /** The resolved options. */
   readonly config: Readonly<MountainCarContinuousConfig>;
-  private position = 0;
-  private velocity = 0;
-  private hasState = false;
 
   /** @throws {@link InvalidOptionError} for an unknown option or a non-finite `goalVelocity`. */
   constructor(options: MountainCarContinuousOptions = {}) {
-    checkConstructorOptions('MountainCarContinuousEnv', options, ['goalVelocity']);
-    super(options);
+    super(options, SPEC);
     const goalVelocity = options.goalVelocity ?? 0;
     if (typeof goalVelocity !== 'number' || !Number.isFinite(goalVelocity)) {
       throw new InvalidOptionError(
@@ -104,27 +94,21 @@ export class MountainCarContinuousEnv
     this.config = Object.freeze({ goalVelocity });
   }
 
-  /** NumPy's PCG64, so `reset({seed})` draws Gymnasium's start state. */
-  protected override createRng(seed: number): Rng {
-    return Rng.numpy(seed);
-  }
-
   /**
    * Position ~ U(low, high) (defaults −0.6, −0.4), velocity 0; kept in float64 until the first step, as Gymnasium.
    * @throws {@link InvalidOptionError} for options other than finite `low <= high` within the track [-1.2, 0.6].
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    const [low, high] = parseResetBounds(this.id, options, -0.6, -0.4, {
+    const [low, high] = this.resetBounds(options, -0.6, -0.4, {
       min: MIN_POSITION,
       max: MAX_POSITION,
       why: 'the start position must be on the track',
     });
     this.seedRng(seed);
-    this.position = this.rng.uniform(low, high);
-    this.velocity = 0;
-    this.hasState = true;
-    return { observation: this.currentObservation(), info: {} };
+    this.state[0] = this.rng.uniform(low, high);
+    this.state[1] = 0;
+    return this.started();
   }
 
   /**
@@ -136,9 +120,9 @@ export class MountainCarContinuousEnv
   step(action: Float32Array): StepResult<Float32Array> {
     const force = action instanceof Float32Array && action.length === 1 ? action[0]! : Number.NaN;
     if (!(force >= MIN_ACTION && force <= MAX_ACTION)) this.checkAction(action);
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset');
-    let position = this.position;
-    let velocity = this.velocity;
+    this.requireState();
+    let position = this.state[0]!;
+    let velocity = this.state[1]!;
     velocity += force * POWER - 0.0025 * Math.cos(3 * position);
     if (velocity > MAX_SPEED) velocity = MAX_SPEED;
     if (velocity < -MAX_SPEED) velocity = -MAX_SPEED;
@@ -149,47 +133,23 @@ export class MountainCarContinuousEnv
     const terminated = position >= GOAL_POSITION && velocity >= this.config.goalVelocity;
     // The action penalty uses the action as received (Gymnasium does not clip it here).
     const reward = (terminated ? 100.0 : 0) - force * force * 0.1;
-    this.position = Math.fround(position);
-    this.velocity = Math.fround(velocity);
-    return {
-      observation: this.currentObservation(),
-      reward,
-      terminated,
-      truncated: false,
-      info: {},
-    };
-  }
-
-  /** The observation of the current state, as a fresh array. @throws {@link ResetNeededError} before the first reset. */
-  currentObservation(): Float32Array {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'currentObservation');
-    const obs = new Float32Array(2);
-    obs[0] = this.position;
-    obs[1] = this.velocity;
-    return obs;
-  }
-
-  /** `ansi`: a text picture of the valley, car and flag; `rgb_array`: Gymnasium's 600x400 drawing. */
-  render(): RenderFrame | undefined {
-    if (this.renderMode === undefined) return undefined;
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'render');
-    return this.renderMode === 'ansi' ? this.renderText() : this.renderRgb();
+    this.state[0] = Math.fround(position);
+    this.state[1] = Math.fround(velocity);
+    return this.stepped(reward, terminated);
   }
 
   /** The car in words, with units. */
-  describe(): string {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'describe');
-    const toFlag = GOAL_POSITION - this.position;
+  protected describeState(): string {
+    const { position, velocity } = this.stateByName();
+    const toFlag = GOAL_POSITION - position;
     const where =
       toFlag > 0
         ? `${fixed(toFlag, 3)} m left of the flag at 0.45 m`
         : `at or past the flag at 0.45 m`;
-    const speed = fixed(Math.abs(this.velocity), 4);
+    const speed = fixed(Math.abs(velocity), 4);
     const moving =
-      Number(speed) === 0
-        ? 'at rest'
-        : `moving ${this.velocity > 0 ? 'right' : 'left'} at ${speed} m/s`;
-    const slope = Math.cos(3 * this.position);
+      Number(speed) === 0 ? 'at rest' : `moving ${velocity > 0 ? 'right' : 'left'} at ${speed} m/s`;
+    const slope = Math.cos(3 * position);
     const incline =
       Math.abs(slope) < 0.05
         ? 'near the bottom of the valley'
@@ -197,15 +157,10 @@ export class MountainCarContinuousEnv
           ? 'on a slope rising to the right'
           : 'on a slope rising to the left';
     return (
-      `The car is at position ${fixed(this.position, 3)} m (${where}), ${moving}, ${incline}; ` +
-      `its height is ${fixed(height(this.position), 3)} m. The track runs from -1.2 m to 0.6 m; ` +
+      `The car is at position ${fixed(position, 3)} m (${where}), ${moving}, ${incline}; ` +
+      `its height is ${fixed(height(position), 3)} m. The track runs from -1.2 m to 0.6 m; ` +
       `the speed limit is 0.07 m/s and the engine force is limited to [-1, 1].`
     );
-  }
-
-  /** `force <-1..1>`, `push left`, `push right`, `coast`. */
-  commands(): string[] {
-    return [...COMMANDS];
   }
 
   /**
@@ -213,10 +168,7 @@ export class MountainCarContinuousEnv
    * "push right 0.3" (→ 0.3), "push left 0.3" (→ −0.3).
    * @throws {@link CommandParseError} for other text or a force outside [-1, 1] (nothing is clipped).
    */
-  parseCommand(text: string): Float32Array {
-    if (typeof text !== 'string')
-      throw new CommandParseError(this.id, String(text), ALLOWED_COMMANDS);
-    const t = normalizeCommand(text);
+  protected parseNormalized(t: string, text: string): Float32Array {
     if (/^(?:coast|none|nothing|wait|no force|force none)$/.test(t)) return Float32Array.of(0);
     const plain = new RegExp(
       `^(?:apply\\s+)?(?:(?:a\\s+)?force\\s*(?:of|:|=)?\\s*)?(${NUMBER_PATTERN})(?:\\s*n)?$`,
@@ -229,48 +181,22 @@ export class MountainCarContinuousEnv
     else if (push !== null) {
       const magnitude = push[2] === undefined ? 1 : Number(push[2]);
       if (magnitude < 0)
-        throw new CommandParseError(
-          this.id,
-          text,
-          ALLOWED_COMMANDS,
-          'Use a non-negative amount after "push left"/"push right"',
-        );
+        throw this.unknownCommand(text, 'Use a non-negative amount after "push left"/"push right"');
       value = (push[1] === 'left' ? -1 : 1) * magnitude;
-    } else throw new CommandParseError(this.id, text, ALLOWED_COMMANDS);
+    } else throw this.unknownCommand(text);
     if (!(value >= MIN_ACTION && value <= MAX_ACTION)) {
-      throw new CommandParseError(
-        this.id,
-        text,
-        ALLOWED_COMMANDS,
-        `A force of ${value} is outside [-1, 1]; nothing is clipped`,
-      );
+      throw this.unknownCommand(text, `A force of ${value} is outside [-1, 1]; nothing is clipped`);
     }
     return Float32Array.of(value);
   }
 
-  protected saveState(): JsonValue {
-    if (!this.hasState) return null;
-    return { position: this.position, velocity: this.velocity };
-  }
-
-  protected loadState(state: JsonValue): void {
-    if (state === null) {
-      this.hasState = false;
-      return;
-    }
-    const s = readSnapshot(this.id, state, ['position', 'velocity']);
-    this.position = s.position;
-    this.velocity = s.velocity;
-    this.hasState = true;
-  }
-
-  private renderRgb(): RenderFrame {
+  protected renderRgb(): RenderFrame {
     const up = (y: number): number => SCREEN_HEIGHT - y;
     const canvas = new Canvas(SCREEN_WIDTH, SCREEN_HEIGHT, [255, 255, 255]);
     const scale = SCREEN_WIDTH / (MAX_POSITION - MIN_POSITION);
     const carWidth = 40;
     const carHeight = 20;
-    const pos = this.position;
+    const { position: pos } = this.stateByName();
     let previous: [number, number] | undefined;
     for (let i = 0; i < 100; i++) {
       const x = MIN_POSITION + ((MAX_POSITION - MIN_POSITION) * i) / 99;
@@ -319,7 +245,8 @@ export class MountainCarContinuousEnv
     return canvas.toRgbArray();
   }
 
-  private renderText(): string {
+  protected renderText(): string {
+    const { position, velocity } = this.stateByName();
     const columns = 60;
     const rows = 8;
     // One spare row on top for the flag.
@@ -332,7 +259,7 @@ export class MountainCarContinuousEnv
       grid.put(c, row(x), '.');
     }
     grid.put(column(GOAL_POSITION), row(GOAL_POSITION) - 1, 'F');
-    grid.put(column(this.position), row(this.position), 'C');
-    return `${grid.toString()}\nposition=${fixed(this.position, 3)} m  velocity=${fixed(this.velocity, 4)} m/s  flag at 0.45 m`;
+    grid.put(column(position), row(position), 'C');
+    return `${grid.toString()}\nposition=${fixed(position, 3)} m  velocity=${fixed(velocity, 4)} m/s  flag at 0.45 m`;
   }
 }

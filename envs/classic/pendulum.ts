@@ -12,34 +12,25 @@
  * env.reset({ seed: 42 });                    // observation [-0.14995256, 0.9886932, -0.12224312]
  * env.step(Float32Array.of(1)).reward;        // -2.965425241287541
  */
-import {
-  BaseEnv,
-  type BaseEnvOptions,
-  type EnvMetadata,
-  type JsonValue,
-  type RenderFrame,
-  type ResetArgs,
-  type ResetResult,
-  type StepResult,
-  type TextView,
+import type {
+  BaseEnvOptions,
+  RenderFrame,
+  ResetArgs,
+  ResetResult,
+  StepResult,
 } from '../core/env.js';
-import { CommandParseError, InvalidOptionError, ResetNeededError } from '../core/errors.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { Canvas, type Point } from '../core/render.js';
-import { Rng } from '../core/rng.js';
 import { Box } from '../core/space.js';
 import {
-  CLASSIC_RENDER_MODES,
+  ClassicControlEnv,
+  type ClassicControlSpec,
   NUMBER_PATTERN,
-  TextGrid,
-  checkConstructorOptions,
-  checkResetOptionKeys,
+  TORQUE_UNIT_PATTERN,
   degrees,
-  finiteResetOption,
   fixed,
-  normalizeCommand,
-  readSnapshot,
-  rotate,
-} from './utils.js';
+} from './classic-env.js';
+import { TextGrid, rotate } from './drawing.js';
 
 /** Options of {@link PendulumEnv} (Gymnasium's keyword arguments). */
 export interface PendulumOptions extends BaseEnvOptions {
@@ -61,33 +52,33 @@ const LENGTH = 1.0;
 const DEFAULT_X = Math.PI;
 const DEFAULT_Y = 1.0;
 
-const METADATA: EnvMetadata = Object.freeze({ renderModes: CLASSIC_RENDER_MODES, renderFps: 30 });
-const COMMANDS = ['torque <-2..2>'];
-const ALLOWED_COMMANDS =
-  '"torque <u>" with u a number of N·m in [-2, 2] (e.g. "torque 1.5", "torque -0.5 N·m", "clockwise 1", "no torque")';
+type StateKey = 'theta' | 'thetaDot';
+const SPEC: ClassicControlSpec<StateKey, 'lastU'> = {
+  name: 'PendulumEnv',
+  optionKeys: ['g'],
+  stateKeys: ['theta', 'thetaDot'],
+  extraKeys: ['lastU'],
+  renderFps: 30,
+  commands: ['torque <-2..2>'],
+  allowedCommands:
+    '"torque <u>" with u a number of N·m in [-2, 2] (e.g. "torque 1.5", "torque -0.5 N·m", "clockwise 1", "no torque")',
+};
+
 const SCREEN_DIM = 500;
 const ROD_COLOR = [204, 77, 77] as const;
 
-/** Gymnasium's Pendulum-v1, computed in float64 and observed as float32. */
-export class PendulumEnv
-  extends BaseEnv<Float32Array, Float32Array>
-  implements TextView<Float32Array>
-{
+/** Gymnasium's Pendulum-v1, computed in float64 and observed as float32; state (θ, θ̇). */
+export class PendulumEnv extends ClassicControlEnv<Float32Array, StateKey, 'lastU'> {
   readonly actionSpace = new Box({ low: [-MAX_TORQUE], high: [MAX_TORQUE] });
   readonly observationSpace = new Box({ low: [-1, -1, -MAX_SPEED], high: [1, 1, MAX_SPEED] });
-  readonly metadata = METADATA;
   /** The resolved options. */
   readonly config: Readonly<PendulumConfig>;
-  private theta = 0;
-  private thetaDot = 0;
-  private hasState = false;
   /** The last torque applied (drawn as an arrow; null right after reset). */
   private lastU: number | null = null;
 
   /** @throws {@link InvalidOptionError} for an unknown option or a `g` that is not a finite number > 0. */
   constructor(options: PendulumOptions = {}) {
-    checkConstructorOptions('PendulumEnv', options, ['g']);
-    super(options);
+    super(options, SPEC);
     const g = options.g ?? 10.0;
     if (typeof g !== 'number' || !Number.isFinite(g) || g <= 0) {
       throw new InvalidOptionError(
@@ -99,11 +90,6 @@ export class PendulumEnv
     this.config = Object.freeze({ g });
   }
 
-  /** NumPy's PCG64, so `reset({seed})` draws Gymnasium's start state. */
-  protected override createRng(seed: number): Rng {
-    return Rng.numpy(seed);
-  }
-
   /**
    * Draws θ ~ U(−x, x) then θ̇ ~ U(−y, y), with x = `options.x_init` (default π) and y =
    * `options.y_init` (default 1), as Gymnasium.
@@ -111,9 +97,9 @@ export class PendulumEnv
    */
   reset({ seed, options }: ResetArgs = {}): ResetResult<Float32Array> {
     // Options are checked before seeding, so a bad call leaves the environment as it was.
-    checkResetOptionKeys(this.id, options, ['x_init', 'y_init']);
-    const x = finiteResetOption(this.id, options, 'x_init', DEFAULT_X);
-    const y = finiteResetOption(this.id, options, 'y_init', DEFAULT_Y);
+    this.checkResetOptionKeys(options, ['x_init', 'y_init']);
+    const x = this.finiteResetOption(options, 'x_init', DEFAULT_X);
+    const y = this.finiteResetOption(options, 'y_init', DEFAULT_Y);
     if (Math.abs(y) > MAX_SPEED) {
       // Gymnasium lets it through; here θ̇ would start outside the observation space.
       throw new InvalidOptionError(
@@ -124,11 +110,10 @@ export class PendulumEnv
     }
     this.seedRng(seed);
     const rng = this.rng;
-    this.theta = rng.uniform(-x, x);
-    this.thetaDot = rng.uniform(-y, y);
-    this.hasState = true;
+    this.state[0] = rng.uniform(-x, x);
+    this.state[1] = rng.uniform(-y, y);
     this.lastU = null;
-    return { observation: this.currentObservation(), info: {} };
+    return this.started();
   }
 
   /**
@@ -139,9 +124,10 @@ export class PendulumEnv
   step(action: Float32Array): StepResult<Float32Array> {
     const u = action instanceof Float32Array && action.length === 1 ? action[0]! : Number.NaN;
     if (!(u >= -MAX_TORQUE && u <= MAX_TORQUE)) this.checkAction(action);
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset');
-    const th = this.theta;
-    const thDot = this.thetaDot;
+    this.requireState();
+    const s = this.state;
+    const th = s[0]!;
+    const thDot = s[1]!;
     const g = this.config.g;
     this.lastU = u;
     const normalized = angleNormalize(th);
@@ -150,38 +136,24 @@ export class PendulumEnv
       thDot + (((3 * g) / (2 * LENGTH)) * Math.sin(th) + (3.0 / (MASS * LENGTH * LENGTH)) * u) * DT;
     if (newThDot > MAX_SPEED) newThDot = MAX_SPEED;
     else if (newThDot < -MAX_SPEED) newThDot = -MAX_SPEED;
-    this.theta = th + newThDot * DT;
-    this.thetaDot = newThDot;
-    return {
-      observation: this.currentObservation(),
-      reward: -cost,
-      terminated: false,
-      truncated: false,
-      info: {},
-    };
+    s[0] = th + newThDot * DT;
+    s[1] = newThDot;
+    return this.stepped(-cost, false);
   }
 
-  /** The observation of the current state, as a fresh array. @throws {@link ResetNeededError} before the first reset. */
-  currentObservation(): Float32Array {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'currentObservation');
+  /** (cos θ, sin θ, θ̇). */
+  protected override observe(): Float32Array {
     const obs = new Float32Array(3);
-    obs[0] = Math.cos(this.theta);
-    obs[1] = Math.sin(this.theta);
-    obs[2] = this.thetaDot;
+    obs[0] = Math.cos(this.state[0]!);
+    obs[1] = Math.sin(this.state[0]!);
+    obs[2] = this.state[1]!;
     return obs;
   }
 
-  /** `ansi`: a small text picture of the rod; `rgb_array`: Gymnasium's 500x500 drawing. */
-  render(): RenderFrame | undefined {
-    if (this.renderMode === undefined) return undefined;
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'render');
-    return this.renderMode === 'ansi' ? this.renderText() : this.renderRgb();
-  }
-
   /** The pendulum in words, with units. */
-  describe(): string {
-    if (!this.hasState) throw new ResetNeededError(this.id, 'before-reset', 'describe');
-    const angle = angleNormalize(this.theta);
+  protected describeState(): string {
+    const { theta, thetaDot } = this.stateByName();
+    const angle = angleNormalize(theta);
     const shown = fixed(Math.abs(degrees(angle)), 1);
     const where =
       Number(shown) === 0
@@ -189,19 +161,14 @@ export class PendulumEnv
         : Number(shown) === 180
           ? 'The pendulum hangs straight down (180° from upright)'
           : `The pendulum is ${shown}° ${angle > 0 ? 'counter-clockwise (left)' : 'clockwise (right)'} from upright`;
-    const rate = fixed(Math.abs(this.thetaDot), 2);
+    const rate = fixed(Math.abs(thetaDot), 2);
     const turning =
       Number(rate) === 0
         ? 'not turning'
-        : `turning ${this.thetaDot > 0 ? 'counter-clockwise' : 'clockwise'} at ${rate} rad/s`;
+        : `turning ${thetaDot > 0 ? 'counter-clockwise' : 'clockwise'} at ${rate} rad/s`;
     const last =
       this.lastU === null ? 'no torque applied yet' : `last torque ${fixed(this.lastU, 2)} N·m`;
     return `${where}, ${turning} (max 8 rad/s); ${last}. Torque is limited to ±2 N·m, positive counter-clockwise.`;
-  }
-
-  /** `torque <-2..2>`. */
-  commands(): string[] {
-    return [...COMMANDS];
   }
 
   /**
@@ -209,52 +176,37 @@ export class PendulumEnv
    * "counter-clockwise 1", "no torque" (→ 0).
    * @throws {@link CommandParseError} for other text or a torque outside [-2, 2] (nothing is clipped).
    */
-  parseCommand(text: string): Float32Array {
-    if (typeof text !== 'string')
-      throw new CommandParseError(this.id, String(text), ALLOWED_COMMANDS);
-    const t = normalizeCommand(text);
+  protected parseNormalized(t: string, text: string): Float32Array {
     if (/^(?:no torque|none|nothing|wait|coast|torque none)$/.test(t)) return Float32Array.of(0);
-    const unit = '(?:\\s*(?:n\\s*[·⋅*.\\- ]?\\s*m|newton[\\s-]*met(?:er|re)s?))?';
     const plain = new RegExp(
-      `^(?:apply\\s+)?(?:(?:a\\s+)?torque\\s*(?:of|:|=)?\\s*)?(${NUMBER_PATTERN})${unit}$`,
+      `^(?:apply\\s+)?(?:(?:a\\s+)?torque\\s*(?:of|:|=)?\\s*)?(${NUMBER_PATTERN})${TORQUE_UNIT_PATTERN}$`,
     ).exec(t);
     const turn = new RegExp(
-      `^(?:apply\\s+)?(?:(?:a\\s+)?torque\\s+)?(clockwise|cw|counter-?clockwise|anti-?clockwise|ccw)\\s*(${NUMBER_PATTERN})${unit}$`,
+      `^(?:apply\\s+)?(?:(?:a\\s+)?torque\\s+)?(clockwise|cw|counter-?clockwise|anti-?clockwise|ccw)\\s*(${NUMBER_PATTERN})${TORQUE_UNIT_PATTERN}$`,
     ).exec(t);
     let value: number;
     if (plain !== null) value = Number(plain[1]);
     else if (turn !== null) value = (/^c(?:w|lockwise)$/.test(turn[1]!) ? -1 : 1) * Number(turn[2]);
-    else throw new CommandParseError(this.id, text, ALLOWED_COMMANDS);
+    else throw this.unknownCommand(text);
     if (!(value >= -MAX_TORQUE && value <= MAX_TORQUE)) {
-      throw new CommandParseError(
-        this.id,
+      throw this.unknownCommand(
         text,
-        ALLOWED_COMMANDS,
         `A torque of ${value} N·m is outside [-2, 2]; nothing is clipped`,
       );
     }
     return Float32Array.of(value);
   }
 
-  protected saveState(): JsonValue {
-    if (!this.hasState) return null;
-    return { theta: this.theta, thetaDot: this.thetaDot, lastU: this.lastU };
+  protected override saveExtras(): { lastU: number | null } {
+    return { lastU: this.lastU };
   }
 
-  protected loadState(state: JsonValue): void {
-    if (state === null) {
-      this.hasState = false;
-      this.lastU = null;
-      return;
-    }
-    const s = readSnapshot(this.id, state, ['theta', 'thetaDot'], ['lastU']);
-    this.theta = s.theta;
-    this.thetaDot = s.thetaDot;
-    this.lastU = s.lastU;
-    this.hasState = true;
+  protected override restoreExtras(extras: { lastU: number | null } | null): void {
+    this.lastU = extras?.lastU ?? null;
   }
 
-  private renderRgb(): RenderFrame {
+  protected renderRgb(): RenderFrame {
+    const { theta } = this.stateByName();
     const up = (y: number): number => SCREEN_DIM - y;
     const canvas = new Canvas(SCREEN_DIM, SCREEN_DIM, [255, 255, 255]);
     const bound = 2.2;
@@ -262,7 +214,7 @@ export class PendulumEnv
     const offset = Math.floor(SCREEN_DIM / 2);
     const rodLength = 1 * scale;
     const rodWidth = 0.2 * scale;
-    const angle = this.theta + Math.PI / 2;
+    const angle = theta + Math.PI / 2;
     const corners: Point[] = [
       [0, -rodWidth / 2],
       [0, rodWidth / 2],
@@ -328,19 +280,20 @@ export class PendulumEnv
     );
   }
 
-  private renderText(): string {
+  protected renderText(): string {
+    const { theta, thetaDot } = this.stateByName();
     const size = 11;
     const centre = (size - 1) / 2;
     const grid = new TextGrid(2 * size - 1, size);
     const reach = centre - 0.5;
     // θ = 0 points up; text rows grow downwards and a column is about half a row wide.
-    const endColumn = 2 * centre - 2 * reach * Math.sin(this.theta);
-    const endRow = centre - reach * Math.cos(this.theta);
+    const endColumn = 2 * centre - 2 * reach * Math.sin(theta);
+    const endRow = centre - reach * Math.cos(theta);
     grid.line(2 * centre, centre, endColumn, endRow, '*');
     grid.put(endColumn, endRow, 'O');
     grid.put(2 * centre, centre, '+');
     const torque = this.lastU === null ? 'none' : `${fixed(this.lastU, 2)} N·m`;
-    return `${grid.toString()}\nθ=${fixed(degrees(angleNormalize(this.theta)), 1)}°  ω=${fixed(this.thetaDot, 3)} rad/s  torque=${torque}`;
+    return `${grid.toString()}\nθ=${fixed(degrees(angleNormalize(theta)), 1)}°  ω=${fixed(thetaDot, 3)} rad/s  torque=${torque}`;
   }
 }
 
