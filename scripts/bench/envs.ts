@@ -3,6 +3,8 @@
  * second through `make()` (default wrappers on), random actions from the action space (under the
  * action mask where the env gives one), resets on episode end; single env, and 8 sync / 8 async
  * vectorised. Median of the repeats; JSON on stdout (or a markdown table with --table).
+ * `--options '{"observation":"egocentric"}'` passes make() options to every single env.
+ * `--ignore-mask` samples uniformly from the whole action space (MiniGrid's random-action measure).
  */
 import { parseArgs } from 'node:util';
 import '../../envs/index.js';
@@ -40,6 +42,8 @@ export function main(argv: string[]): Promise<void> {
       repeats: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '1' },
       table: { type: 'boolean', default: false },
+      'ignore-mask': { type: 'boolean', default: false },
+      options: { type: 'string', default: '{}' },
       'no-vector': { type: 'boolean', default: false },
       vector: {
         type: 'string',
@@ -48,6 +52,7 @@ export function main(argv: string[]): Promise<void> {
     },
     allowPositionals: true,
   });
+  const makeOptions = JSON.parse(values.options) as Record<string, unknown>;
   const repeats = Number(values.repeats);
   const seconds = Number(values.seconds);
   const ids = listEnvs(positionals[0]).filter((id) => !id.startsWith('test/'));
@@ -55,7 +60,11 @@ export function main(argv: string[]): Promise<void> {
   for (const id of ids) {
     rows.push(
       withReference(
-        { id, mode: 'single', ...measure(() => singleRun(id, seconds), repeats) },
+        {
+          id,
+          mode: 'single',
+          ...measure(() => singleRun(id, seconds, values['ignore-mask'], makeOptions), repeats),
+        },
         REFERENCE[id],
       ),
     );
@@ -105,13 +114,18 @@ function withReference(
 }
 
 /** Steps per second of one env for about `seconds` seconds (after a short warm-up). */
-function singleRun(id: string, seconds: number): number {
-  const env = make(id);
+function singleRun(
+  id: string,
+  seconds: number,
+  ignoreMask: boolean,
+  makeOptions: Record<string, unknown>,
+): number {
+  const env = make(id, makeOptions);
   const rng = new Rng(0);
   let info = env.reset({ seed: 0 }).info;
   const space = env.actionSpace;
   const stepOnce = () => {
-    const mask = info['actionMask'];
+    const mask = ignoreMask ? undefined : info['actionMask'];
     const result = env.step(
       mask instanceof Uint8Array ? space.sample(rng, mask) : space.sample(rng),
     );
