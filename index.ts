@@ -29,13 +29,11 @@ export * from './envs/core/wrappers/flatten.js';
 export * from './envs/core/wrappers/transform.js';
 export * from './envs/core/wrappers/frame-stack.js';
 export * from './envs/core/vector.js';
-export { CartPoleEnv, type CartPoleOptions } from './envs/classic/cartpole.js';
-export { PendulumEnv, type PendulumOptions } from './envs/classic/pendulum.js';
-export {
-  MountainCarContinuousEnv,
-  type MountainCarContinuousOptions,
-} from './envs/classic/mountain-car-continuous.js';
-export { AcrobotEnv, type AcrobotOptions } from './envs/classic/acrobot.js';
+export * from './envs/classic/classic-env.js';
+export * from './envs/classic/cartpole.js';
+export * from './envs/classic/pendulum.js';
+export * from './envs/classic/mountain-car-continuous.js';
+export * from './envs/classic/acrobot.js';
 /** The grid-navigation family (MiniGrid-class worlds, exact k-step tasks). */
 export * as gridnav from './envs/gridnav/index.js';
 /** The text-adventure family (facts, rules, parser, generator, game files). */
@@ -57,3 +55,5 @@ export * from './agents/nn/backend.js';
 export * from './agents/nn/distributions.js';
 export * from './agents/nn/mlp.js';
 export * from './agents/nn/polyak.js';
+export * from './agents/nn/params.js';
+export * from './agents/nn/optimizer.js';

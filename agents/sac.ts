@@ -164,7 +164,8 @@ const RULES: ConfigRules<SacConfig> = {
   clipRewards: { kind: 'number', min: 0, exclusiveMin: true },
 };
 
-type SacAction = number | Float32Array;
+/** An action SAC takes: an index (SAC-Discrete) or a Float32Array (continuous). */
+export type SacAction = number | Float32Array;
 
 /** SAC (continuous) / SAC-Discrete (discrete with masks). */
 export class SacAgent<O = unknown> implements Agent<O, SacAction> {

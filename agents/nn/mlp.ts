@@ -144,7 +144,8 @@ export interface ApplyOptions {
   weightGradient?: boolean;
 }
 
-type DenseActivation = Activation | 'linear';
+/** Activation of a dense layer, `linear` for none. */
+export type DenseActivation = Activation | 'linear';
 
 const denseOps = new Map<string, (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
 

@@ -9,7 +9,7 @@ import { InvalidOptionError, InvalidStateError } from './errors.js';
 import { Pcg64, type Pcg64State } from './pcg64.js';
 
 /** Internal state of seedrandom's Alea generator. */
-interface AleaState {
+export interface AleaState {
   c: number;
   s0: number;
   s1: number;

@@ -574,7 +574,8 @@ export class Text extends Space<string, TextMask> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySpace = Space<any, any>;
 
-type MaskOf<S> = S extends Space<unknown, infer M> ? M : never;
+/** The mask type of a space. */
+export type MaskOf<S> = S extends Space<unknown, infer M> ? M : never;
 
 /** A dictionary of named subspaces; keys are kept sorted (as Gymnasium does for a plain dict). */
 export class Dict<S extends Record<string, AnySpace> = Record<string, AnySpace>> extends Space<
