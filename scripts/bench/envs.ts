@@ -4,6 +4,7 @@
  * action mask where the env gives one), resets on episode end; single env, and 8 sync / 8 async
  * vectorised. Median of the repeats; JSON on stdout (or a markdown table with --table).
  * `--options '{"observation":"egocentric"}'` passes make() options to every single env.
+ * `--same-seed` resets with seed 0 at every episode end (one level or game, generated once).
  * `--ignore-mask` samples uniformly from the whole action space (MiniGrid's random-action measure).
  */
 import { parseArgs } from 'node:util';
@@ -43,6 +44,7 @@ export function main(argv: string[]): Promise<void> {
       seconds: { type: 'string', default: '1' },
       table: { type: 'boolean', default: false },
       'ignore-mask': { type: 'boolean', default: false },
+      'same-seed': { type: 'boolean', default: false },
       options: { type: 'string', default: '{}' },
       'no-vector': { type: 'boolean', default: false },
       vector: {
@@ -63,7 +65,10 @@ export function main(argv: string[]): Promise<void> {
         {
           id,
           mode: 'single',
-          ...measure(() => singleRun(id, seconds, values['ignore-mask'], makeOptions), repeats),
+          ...measure(
+            () => singleRun(id, seconds, values['ignore-mask'], values['same-seed'], makeOptions),
+            repeats,
+          ),
         },
         REFERENCE[id],
       ),
@@ -118,6 +123,7 @@ function singleRun(
   id: string,
   seconds: number,
   ignoreMask: boolean,
+  sameSeed: boolean,
   makeOptions: Record<string, unknown>,
 ): number {
   const env = make(id, makeOptions);
@@ -129,7 +135,10 @@ function singleRun(
     const result = env.step(
       mask instanceof Uint8Array ? space.sample(rng, mask) : space.sample(rng),
     );
-    info = result.terminated || result.truncated ? env.reset().info : result.info;
+    info =
+      result.terminated || result.truncated
+        ? env.reset(sameSeed ? { seed: 0 } : {}).info
+        : result.info;
   };
   for (let i = 0; i < 2000; i++) stepOnce();
   let steps = 0;
