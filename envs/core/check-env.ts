@@ -176,6 +176,9 @@ export function checkRenderResult(
   }
 }
 
+/** Unseeded resets compared by the reset-rng-continues rule. */
+const UNSEEDED_RESETS = 8;
+
 /**
  * Runs every check on `env` (it is reset and stepped; its previous state is lost). Returns quietly
  * for a correct environment; throws `EnvCheckError` naming the first broken rule otherwise.
@@ -196,15 +199,24 @@ export function checkEnv(env: Env, options: CheckEnvOptions = {}): void {
       `${id}.reset({seed: ${seed}}) twice gave different observations: ${formatValue(first.observation)} then ${formatValue(again.observation)}`,
     );
   }
-  const continued = env.reset();
-  checkResetResult(env, continued);
+  // Several unseeded resets in a row, so that an env re-seeding from entropy is caught even when
+  // its start states are few (one reset would coincide by chance).
+  const unseeded = (): unknown[] =>
+    Array.from({ length: UNSEEDED_RESETS }, () => {
+      const result = env.reset();
+      checkResetResult(env, result);
+      return result.observation;
+    });
+  const continued = unseeded();
   env.reset({ seed });
-  const continuedAgain = env.reset();
-  if (!deepEqual(continued.observation, continuedAgain.observation)) {
-    fail(
-      'reset-rng-continues',
-      `${id}.reset() after reset({seed}) must continue the seeded generator deterministically; two such runs gave ${formatValue(continued.observation)} and ${formatValue(continuedAgain.observation)}`,
-    );
+  const continuedAgain = unseeded();
+  for (let i = 0; i < UNSEEDED_RESETS; i++) {
+    if (!deepEqual(continued[i], continuedAgain[i])) {
+      fail(
+        'reset-rng-continues',
+        `${id}.reset() after reset({seed}) must continue the seeded generator deterministically; unseeded reset ${i + 1} of two such runs gave ${formatValue(continued[i])} and ${formatValue(continuedAgain[i])}`,
+      );
+    }
   }
   checkResetResult(
     env,

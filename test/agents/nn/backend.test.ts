@@ -251,30 +251,28 @@ test.serial('an identity shares the data safely: the copy outlives the original'
   y.dispose();
 });
 
-test.serial('the fixes cut a 256x256 backward pass to the XNNPACK speed', async (t) => {
-  // Kernel counts do not change; what changes is which code runs. Count and compare wall time once.
-  const x = seeded([1, 256, 256], 18);
-  const w = seeded([1, 256, 256], 19);
-  const b = seeded([256], 20);
-  const step = (): tf.Tensor[] =>
-    tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(dense(xi, wi, b, 'relu', true)))([x, w]);
-  const time = (): number => {
-    tf.dispose(tf.tidy(step));
-    const t0 = performance.now();
-    for (let i = 0; i < 5; i++) tf.dispose(tf.tidy(step));
-    return performance.now() - t0;
-  };
-  removeKernelFixes();
-  const before = time();
-  installKernelFixes();
-  const after = time();
-  t.true(after * 2 < before, `before ${before.toFixed(1)} ms, after ${after.toFixed(1)} ms`);
-  const counts = await countKernels(step);
-  t.true(
-    counts.total > 0 && (counts.byName['BatchMatMul'] ?? 0) === 2,
-    JSON.stringify(counts.byName),
-  );
-});
+test.serial(
+  'with the fixes, a 256x256 backward pass still takes two matmuls and matches stock',
+  async (t) => {
+    // What the fixes change is which code runs, not how many kernels: the speed-up itself is a
+    // benchmark figure (`npm run bench -- updates` against `--stock-kernels`), not a timed test.
+    const x = seeded([1, 256, 256], 18);
+    const w = seeded([1, 256, 256], 19);
+    const b = seeded([256], 20);
+    const step = (): tf.Tensor[] =>
+      tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(dense(xi, wi, b, 'relu', true)))([x, w]);
+    const grads = bothKernels(() => step());
+    for (let i = 0; i < 2; i++) {
+      t.true(maxRelativeError(grads.fixed[i]!, grads.stock[i]!) < 1e-4);
+    }
+    installKernelFixes();
+    const counts = await countKernels(step);
+    t.true(
+      counts.total > 0 && (counts.byName['BatchMatMul'] ?? 0) === 2,
+      JSON.stringify(counts.byName),
+    );
+  },
+);
 
 test.serial(
   'WMGYM_BACKEND values are checked: a typo is an InvalidOptionError naming the allowed backends',

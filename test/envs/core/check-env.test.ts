@@ -50,9 +50,11 @@ const broken: [rule: string, env: () => LineWalkEnv][] = [
     'reset-determinism',
     () =>
       new (class extends LineWalkEnv {
+        // Ignores the seed: each reset starts one cell further along, so two seeded resets differ.
+        private resets = 0;
         override reset(args: ResetArgs = {}) {
           super.reset(args);
-          this.position = Math.floor(Math.random() * 1e6) % 5;
+          this.position = (this.resets++ % 5) - 2;
           return { observation: Float32Array.of(this.position), info: {} };
         }
       })(),
@@ -61,8 +63,11 @@ const broken: [rule: string, env: () => LineWalkEnv][] = [
     'reset-rng-continues',
     () =>
       new (class extends LineWalkEnv {
+        // Unseeded resets re-seed from a counter of their own instead of continuing the seeded
+        // generator (as re-seeding from entropy would), so the same seeded start is not repeated.
+        private reseeds = 0;
         override reset(args: ResetArgs = {}) {
-          return super.reset({ seed: args.seed ?? Math.floor(Math.random() * 1e9) });
+          return super.reset({ seed: args.seed ?? 1000 + this.reseeds++ });
         }
       })(),
   ],
