@@ -14,14 +14,20 @@
  * axes (a bias gradient: the stock kernel transposes first). `WMGYM_STOCK_KERNELS=1` (or
  * `kernelFixes: false`) keeps tfjs's own kernels, to measure "before".
  *
+ * On wasm, the matrix products run on a pool of `WMGYM_THREADS` threads (default: the available
+ * cores, at most 8) with tfjs's threaded SIMD build, which tfjs itself never starts in Node
+ * (see ./wasm-threads.ts); 1 keeps the single-threaded SIMD build.
+ *
  * @example
- * const info = await initBackend(); // { name: 'wasm', kernelFixes: true, simd: true, ... }
+ * const info = await initBackend(); // { name: 'wasm', kernelFixes: true, simd: true, threads: 2, ... }
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidOptionError } from '../../envs/core/errors.js';
+import { startThreadedWasm } from './wasm-threads.js';
 
 export { tf };
 
@@ -38,6 +44,8 @@ export interface BackendInfo {
   kernelFixes: boolean;
   /** Whether the wasm module runs with SIMD (undefined off wasm). */
   simd: boolean | undefined;
+  /** Threads of the wasm module's matrix-product pool, the calling thread included (undefined off wasm). */
+  threads: number | undefined;
 }
 
 /** Options of {@link initBackend}. */
@@ -46,9 +54,18 @@ export interface InitBackendOptions {
   backend?: BackendName;
   /** Register wmgym's wasm kernels ({@link installKernelFixes}). @defaultValue true unless `WMGYM_STOCK_KERNELS=1` */
   kernelFixes?: boolean;
+  /**
+   * Threads for wasm matrix products (1 to 8; 1 is the single-threaded build). If the threaded
+   * build cannot start, the single-threaded one runs and the backend line says why.
+   * @defaultValue `WMGYM_THREADS`, else the available cores (at most 8)
+   */
+  threads?: number;
   /** Do not print the backend line. @defaultValue false */
   quiet?: boolean;
 }
+
+/** Most threads the wasm build can pool (tfjs starts eight pthread workers). */
+const MAX_WASM_THREADS = 8;
 
 const BACKEND_ALIASES: Readonly<Record<string, BackendName>> = {
   tensorflow: 'tensorflow',
@@ -96,14 +113,33 @@ export function parseBackendName(
   return name;
 }
 
+/**
+ * The wasm thread count a `WMGYM_THREADS` value (or `threads` option) names: an integer from 1 to
+ * 8; empty or undefined means "the available cores, at most 8".
+ * @throws {@link InvalidOptionError} for anything else.
+ */
+export function parseThreads(value: string | number | undefined, option = 'WMGYM_THREADS'): number {
+  if (value === undefined || value === '')
+    return Math.min(availableParallelism(), MAX_WASM_THREADS);
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS)
+    throw new InvalidOptionError(option, value, `an integer from 1 to ${MAX_WASM_THREADS}`);
+  return n;
+}
+
 async function chooseBackend(options: InitBackendOptions): Promise<BackendInfo> {
   const requested =
     parseBackendName(options.backend, 'backend') ?? parseBackendName(process.env['WMGYM_BACKEND']);
   const order: BackendName[] =
     requested !== undefined ? [requested] : ['tensorflow', 'wasm', 'cpu'];
+  const threads = parseThreads(
+    options.threads ?? process.env['WMGYM_THREADS'],
+    options.threads === undefined ? 'WMGYM_THREADS' : 'threads',
+  );
   const failures: string[] = [];
   for (const name of order) {
-    const problem = await tryBackend(name);
+    const started = await tryBackend(name, threads);
+    const problem = started.problem;
     if (problem === undefined) {
       const wantFix = options.kernelFixes ?? process.env['WMGYM_STOCK_KERNELS'] !== '1';
       if (name === 'wasm' && wantFix) installKernelFixes();
@@ -112,11 +148,16 @@ async function chooseBackend(options: InitBackendOptions): Promise<BackendInfo> 
         tfjsVersion: tf.version.tfjs,
         kernelFixes: kernelFixesInstalled(),
         simd: name === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : undefined,
+        threads: started.threads,
       };
       if (options.quiet !== true) {
+        const single =
+          started.threadProblem === undefined
+            ? ''
+            : ` (the threaded build did not start: ${started.threadProblem})`;
         const details =
           name === 'wasm'
-            ? ` (SIMD ${current.simd ? 'on' : 'off'}, kernel fixes ${current.kernelFixes ? 'on' : 'off'})`
+            ? ` (SIMD ${current.simd ? 'on' : 'off'}, ${String(current.threads)} thread${current.threads === 1 ? '' : 's'}${single}, kernel fixes ${current.kernelFixes ? 'on' : 'off'})`
             : '';
         process.stderr.write(
           `[wmgym] tensor backend: ${name}${details}, tfjs ${current.tfjsVersion}\n`,
@@ -134,22 +175,42 @@ async function chooseBackend(options: InitBackendOptions): Promise<BackendInfo> 
   );
 }
 
-/** Starts one backend; returns why it cannot start, or undefined on success. */
-async function tryBackend(name: BackendName): Promise<string | undefined> {
+/** What starting one backend gave. */
+interface Started {
+  /** Why it cannot start; undefined on success. */
+  problem?: string | undefined;
+  /** Wasm only: the thread pool size. */
+  threads?: number | undefined;
+  /** Wasm only: why the threaded build did not start (the single-threaded one did). */
+  threadProblem?: string | undefined;
+}
+
+/** Starts one backend (wasm with `threads` threads when more than one). */
+async function tryBackend(name: BackendName, threads: number): Promise<Started> {
   try {
     if (name === 'tensorflow') {
       const specifier = '@tensorflow/tfjs-node'; // optional dependency: resolved at run time only
       await import(specifier);
-      return (await tf.setBackend('tensorflow')) ? undefined : 'tf.setBackend("tensorflow") failed';
+      return (await tf.setBackend('tensorflow'))
+        ? {}
+        : { problem: 'tf.setBackend("tensorflow") failed' };
     }
     if (name === 'wasm') {
+      let threadProblem: string | undefined;
+      if (threads > 1) {
+        const threaded = await startThreadedWasm(threads);
+        if ('threads' in threaded) return { threads: threaded.threads };
+        threadProblem = threaded.problem;
+      }
       const require = createRequire(import.meta.url);
       setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
-      return (await tf.setBackend('wasm')) ? undefined : 'tf.setBackend("wasm") failed';
+      return (await tf.setBackend('wasm'))
+        ? { threads: 1, threadProblem }
+        : { problem: 'tf.setBackend("wasm") failed' };
     }
-    return (await tf.setBackend('cpu')) ? undefined : 'tf.setBackend("cpu") failed';
+    return (await tf.setBackend('cpu')) ? {} : { problem: 'tf.setBackend("cpu") failed' };
   } catch (error) {
-    return error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { problem: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }
 }
 
@@ -455,6 +516,17 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
     return fallback(args as unknown as Parameters<StockKernel>[0]);
   }
 
+  const activation = attrs.activation ?? 'linear';
+  if (
+    transposeA &&
+    bias === null &&
+    prelu === null &&
+    activation === 'linear' &&
+    n < NARROW &&
+    m > n
+  )
+    return narrowProduct(args, fused, fallback, batch, outBatchDims, m, n);
+
   const temporaries: tf.TensorInfo[] = [];
   const a3 = transposeA
     ? transposeLast(backend, a, batchA, k, m, temporaries)
@@ -464,7 +536,6 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
     : as3d(b, batchB, k, n);
   let bias1: tf.TensorInfo | null = null;
   if (bias !== null && sharedBias) bias1 = rank1(backend, bias, 0, n, temporaries);
-  const activation = attrs.activation ?? 'linear';
   const fusedAttrs = {
     transposeA: false,
     transposeB: false,
@@ -501,6 +572,39 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
     }
   }
   for (const t of temporaries) backend.disposeData(t.dataId);
+  return { dataId: out.dataId, shape: [...outBatchDims, m, n], dtype: 'float32' };
+}
+
+/** Output columns below which `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` ({@link narrowProduct}). */
+const NARROW = 8;
+
+/**
+ * `C = Aᵀ·op(B)` with few columns (a weight gradient `xᵀ·dy` of an output layer): XNNPACK works
+ * on tiles of 8+ output columns and would also need `A` transposed first. `Cᵀ = op(B)ᵀ·A` has the
+ * wide side as columns and needs only the small `B` and `Cᵀ` transposed; every element is the
+ * same dot product in the same order, so the result is bit-identical.
+ */
+function narrowProduct(
+  args: KernelArgs,
+  fused: StockKernel,
+  fallback: StockKernel,
+  batch: number,
+  outBatchDims: number[],
+  m: number,
+  n: number,
+): tf.TensorInfo {
+  const { a, b } = args.inputs;
+  const swapped = fastMatMul(
+    {
+      inputs: { a: b, b: a },
+      backend: args.backend,
+      attrs: { transposeA: !args.attrs.transposeB, transposeB: false },
+    },
+    fused,
+    fallback,
+  );
+  const out = transposeLast(args.backend, swapped, batch, n, m, []);
+  args.backend.disposeData(swapped.dataId);
   return { dataId: out.dataId, shape: [...outBatchDims, m, n], dtype: 'float32' };
 }
 

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import test from 'ava';
 import {
   tf,
@@ -7,6 +9,7 @@ import {
   installKernelFixes,
   kernelFixesInstalled,
   parseBackendName,
+  parseThreads,
   removeKernelFixes,
 } from '../../../agents/nn/backend.js';
 import { dense } from '../../../agents/nn/mlp.js';
@@ -69,6 +72,53 @@ test.serial(
   },
 );
 
+test.serial(
+  'wasm runs its products on a pool of WMGYM_THREADS threads, by default the available cores',
+  (t) => {
+    const expected = parseThreads(process.env['WMGYM_THREADS']);
+    t.is(backendInfo()?.threads, expected);
+    if (process.env['WMGYM_THREADS'] === undefined)
+      t.is(expected, Math.min(availableParallelism(), 8));
+  },
+);
+
+test('WMGYM_THREADS values are checked: 1 to 8 threads, anything else is an InvalidOptionError', (t) => {
+  t.is(parseThreads('1'), 1);
+  t.is(parseThreads(' 4 '), 4);
+  t.is(parseThreads(8), 8);
+  t.is(parseThreads(''), Math.min(availableParallelism(), 8));
+  for (const bad of ['0', '9', 'two', '1.5', '-2', '2e0']) {
+    t.throws(() => parseThreads(bad), {
+      instanceOf: InvalidOptionError,
+      message: new RegExp(
+        `WMGYM_THREADS: expected an integer from 1 to 8, received "${bad.replace('.', '\\.')}"`,
+      ),
+    });
+  }
+  t.throws(() => parseThreads(0, 'threads'), {
+    instanceOf: InvalidOptionError,
+    message: /threads/,
+  });
+});
+
+test('a product and its gradients are bit-identical on one thread and on two', (t) => {
+  const run = (threads: string): { threads: number; results: string[] } => {
+    const child = spawnSync(process.execPath, ['--import=tsx', 'test/helpers/wasm-products.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, WMGYM_THREADS: threads },
+      timeout: 60_000,
+    });
+    t.is(child.status, 0, child.stderr);
+    return JSON.parse(child.stdout) as { threads: number; results: string[] };
+  };
+  const one = run('1');
+  const two = run('2');
+  t.is(one.threads, 1);
+  t.is(two.threads, 2);
+  t.is(two.results.length, 3);
+  t.deepEqual(two.results, one.results);
+});
+
 test.serial('an NN product is bit-identical to the stock kernel', (t) => {
   const { stock, fixed } = bothKernels(() => tf.matMul(seeded([64, 48], 1), seeded([48, 32], 2)));
   identical(t, fixed, stock, 'NN');
@@ -96,6 +146,34 @@ for (const [name, ta, tb] of [
     },
   );
 }
+
+test.serial(
+  'narrow weight gradients (xᵀ·dy with 1 to 7 columns, batched or not) match the XNNPACK product bit for bit',
+  (t) => {
+    for (const [n, tb, batch] of [
+      [1, false, 1],
+      [2, false, 1],
+      [2, true, 1],
+      [7, false, 2],
+      [3, true, 2],
+    ] as const) {
+      const x = seeded([batch, 96, 80], 40 + n); // aᵀ is [80, 96]: m = 80 rows, k = 96
+      const dy = tb ? seeded([batch, n, 96], 50 + n) : seeded([batch, 96, n], 50 + n);
+      const { fixed } = bothKernels(() => tf.matMul(x, dy, true, tb));
+      t.deepEqual(fixed[0]!.length, batch * 80 * n);
+      // Reference: each matrix transposed by tfjs, then tfjs's own untransposed (XNNPACK) product.
+      const { stock: reference } = bothKernels(() =>
+        tf.stack(
+          tf.unstack(x).map((xi, i) => {
+            const di = tf.unstack(dy)[i]!;
+            return tf.matMul(tf.transpose(xi), tb ? tf.transpose(di) : di);
+          }),
+        ),
+      );
+      identical(t, fixed, reference, `n = ${n}, transposeB ${tb}, batch ${batch}`);
+    }
+  },
+);
 
 test.serial(
   'batched and broadcast products are bit-identical to the stock kernel matrix by matrix',
