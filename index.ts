@@ -46,6 +46,7 @@ export * from './agents/spaces.js';
 export * from './agents/options.js';
 export * from './agents/normalization.js';
 export * from './agents/ppo.js';
+export * from './agents/off-policy.js';
 export * from './agents/sac.js';
 export * from './agents/dqn.js';
 export * from './agents/random.js';

@@ -12,25 +12,12 @@
 import { mkdirSync } from 'node:fs';
 import { InvalidStateError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
-import type {
-  ActBatchOptions,
-  ActOptions,
-  Agent,
-  EnvSpaces,
-  Metrics,
-  TrainContext,
-  Transition,
-} from './agent.js';
+import type { Agent, EnvSpaces, TrainContext, Transition } from './agent.js';
 import { checkEnvIndex } from './agent.js';
 import { ReplayBuffer, bootstrapDiscounts, type ReplayBatch } from './buffers/replay-buffer.js';
 import { Normalizer } from './normalization.js';
-import {
-  MetricAccumulator,
-  adamTensors,
-  readAgentFile,
-  restoreAdam,
-  writeAgentFile,
-} from './checkpoint.js';
+import { OffPolicyAgent } from './off-policy.js';
+import { adamTensors, readAgentFile, restoreAdam, writeAgentFile } from './checkpoint.js';
 import { initBackend, tf } from './nn/backend.js';
 import { MASKED_LOGIT, argmaxRow } from './nn/distributions.js';
 import { Mlp } from './nn/mlp.js';
@@ -147,7 +134,7 @@ const RULES: ConfigRules<DqnConfig> = {
 };
 
 /** DQN over a Discrete action space; the Q-network and its target each are one flat parameter vector. */
-export class DqnAgent<O = unknown> implements Agent<O, number> {
+export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements Agent<O, number> {
   readonly kind = 'dqn';
   readonly config: Readonly<DqnConfig>;
   private readonly spaces: EnvSpaces<O, number>;
@@ -163,10 +150,10 @@ export class DqnAgent<O = unknown> implements Agent<O, number> {
   private envSteps = 0;
   private updates = 0;
   private totalSteps: number | null = null;
-  private readonly accumulator = new MetricAccumulator();
   private readonly normalizer: Normalizer;
 
   private constructor(spaces: EnvSpaces<O, number>, config: DqnConfig) {
+    super();
     this.config = Object.freeze(config);
     this.spaces = spaces;
     this.encoder = new ObservationEncoder(spaces.observationSpace);
@@ -245,33 +232,7 @@ export class DqnAgent<O = unknown> implements Agent<O, number> {
     return Math.max(slope * this.envSteps + c.explorationInitialEps, c.explorationFinalEps);
   }
 
-  async act(observation: O, options: ActOptions = {}): Promise<number> {
-    const [a] = await this.actRows([observation], options.explore ?? false, [options.actionMask]);
-    return a!;
-  }
-
-  async actBatch(observations: readonly O[], options: ActBatchOptions = {}): Promise<number[]> {
-    return this.actRows(observations, options.explore ?? false, options.actionMasks ?? []);
-  }
-
-  async observe(t: Transition<O, number>): Promise<void> {
-    this.store(t);
-    await this.afterStep();
-  }
-
-  async observeBatch(transitions: readonly (Transition<O, number> | null)[]): Promise<void> {
-    for (const t of transitions) {
-      if (t === null) continue;
-      this.store(t);
-      await this.afterStep();
-    }
-  }
-
-  metrics(): Metrics {
-    return this.accumulator.drain();
-  }
-
-  private async actRows(
+  protected async actRows(
     observations: readonly O[],
     explore: boolean,
     masks: readonly (Uint8Array | undefined)[],
@@ -306,7 +267,7 @@ export class DqnAgent<O = unknown> implements Agent<O, number> {
     return allowed[this.rng.integer(allowed.length)]!;
   }
 
-  private store(t: Transition<O, number>): void {
+  protected store(t: Transition<O, number>): void {
     checkEnvIndex('DqnAgent', t.envIndex, this.replay.numEnvs);
     const observation = this.encoder.encode(t.observation);
     this.normalizer.updateObservations(observation, 1);
@@ -327,7 +288,7 @@ export class DqnAgent<O = unknown> implements Agent<O, number> {
     this.envSteps++;
   }
 
-  private async afterStep(): Promise<void> {
+  protected async afterStep(): Promise<void> {
     const c = this.config;
     if (this.envSteps > c.learningStarts && this.envSteps % c.trainFrequency === 0) {
       await this.ready();

@@ -17,24 +17,12 @@
 import { mkdirSync } from 'node:fs';
 import { InvalidOptionError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
-import type {
-  ActBatchOptions,
-  ActOptions,
-  Agent,
-  EnvSpaces,
-  Metrics,
-  Transition,
-} from './agent.js';
+import type { Agent, EnvSpaces, Metrics, Transition } from './agent.js';
 import { checkEnvIndex } from './agent.js';
 import { ReplayBuffer, bootstrapDiscounts, type ReplayBatch } from './buffers/replay-buffer.js';
 import { Normalizer } from './normalization.js';
-import {
-  MetricAccumulator,
-  adamTensors,
-  readAgentFile,
-  restoreAdam,
-  writeAgentFile,
-} from './checkpoint.js';
+import { OffPolicyAgent } from './off-policy.js';
+import { adamTensors, readAgentFile, restoreAdam, writeAgentFile } from './checkpoint.js';
 import { initBackend, tf } from './nn/backend.js';
 import {
   MASKED_LOGIT,
@@ -168,7 +156,10 @@ const RULES: ConfigRules<SacConfig> = {
 export type SacAction = number | Float32Array;
 
 /** SAC (continuous) / SAC-Discrete (discrete with masks). */
-export class SacAgent<O = unknown> implements Agent<O, SacAction> {
+export class SacAgent<O = unknown>
+  extends OffPolicyAgent<O, SacAction>
+  implements Agent<O, SacAction>
+{
   readonly kind = 'sac';
   readonly config: Readonly<SacConfig>;
   private readonly spaces: EnvSpaces<O, SacAction>;
@@ -188,11 +179,11 @@ export class SacAgent<O = unknown> implements Agent<O, SacAction> {
   private rng: Rng;
   private envSteps = 0;
   private gradientSteps = 0;
-  private readonly accumulator = new MetricAccumulator();
   private readonly normalizer: Normalizer;
   private lastAlphaLoss = 0;
 
   private constructor(spaces: EnvSpaces<O, SacAction>, config: SacConfig) {
+    super();
     if (config.logStdMin >= config.logStdMax)
       throw new InvalidOptionError(
         'SacAgent.logStdMin',
@@ -294,35 +285,9 @@ export class SacAgent<O = unknown> implements Agent<O, SacAction> {
     return this.config.autotune ? Math.exp(this.logAlpha.value) : this.config.alpha;
   }
 
-  async act(observation: O, options: ActOptions = {}): Promise<SacAction> {
-    const [a] = await this.actRows([observation], options.explore ?? false, [options.actionMask]);
-    return a!;
-  }
-
-  async actBatch(observations: readonly O[], options: ActBatchOptions = {}): Promise<SacAction[]> {
-    return this.actRows(observations, options.explore ?? false, options.actionMasks ?? []);
-  }
-
-  async observe(t: Transition<O, SacAction>): Promise<void> {
-    this.store(t);
-    await this.afterStep();
-  }
-
-  async observeBatch(transitions: readonly (Transition<O, SacAction> | null)[]): Promise<void> {
-    for (const t of transitions) {
-      if (t === null) continue;
-      this.store(t);
-      await this.afterStep();
-    }
-  }
-
-  metrics(): Metrics {
-    return this.accumulator.drain();
-  }
-
   // ---- acting -----------------------------------------------------------------------------------
 
-  private async actRows(
+  protected async actRows(
     observations: readonly O[],
     explore: boolean,
     masks: readonly (Uint8Array | undefined)[],
@@ -411,7 +376,7 @@ export class SacAgent<O = unknown> implements Agent<O, SacAction> {
 
   // ---- collecting -------------------------------------------------------------------------------
 
-  private store(t: Transition<O, SacAction>): void {
+  protected store(t: Transition<O, SacAction>): void {
     checkEnvIndex('SacAgent', t.envIndex, this.replay.numEnvs);
     const shape = this.actions;
     let action: Float32Array | number;
@@ -446,7 +411,7 @@ export class SacAgent<O = unknown> implements Agent<O, SacAction> {
     this.envSteps++;
   }
 
-  private async afterStep(): Promise<void> {
+  protected async afterStep(): Promise<void> {
     const c = this.config;
     if (this.envSteps <= c.learningStarts || this.envSteps % c.trainFrequency !== 0) return;
     await this.ready();
