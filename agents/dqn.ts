@@ -14,7 +14,7 @@ import { InvalidStateError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
 import type { Agent, EnvSpaces, TrainContext, Transition } from './agent.js';
 import { checkEnvIndex } from './agent.js';
-import { ReplayBuffer, bootstrapDiscounts, type ReplayBatch } from './buffers/replay-buffer.js';
+import { ReplayBuffer, bootstrapDiscounts } from './buffers/replay-buffer.js';
 import { Normalizer } from './normalization.js';
 import { OffPolicyAgent } from './off-policy.js';
 import { adamTensors, readAgentFile, restoreAdam, writeAgentFile } from './checkpoint.js';
@@ -150,7 +150,7 @@ export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements 
   private envSteps = 0;
   private updates = 0;
   private totalSteps: number | null = null;
-  private readonly normalizer: Normalizer;
+  protected readonly normalizer: Normalizer;
 
   private constructor(spaces: EnvSpaces<O, number>, config: DqnConfig) {
     super();
@@ -403,13 +403,6 @@ export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements 
     this.totalSteps = state.totalSteps;
     this.accumulator.fromJSON(state.metrics);
     this.normalizer.fromJSON(state.normalizer, saved.file);
-  }
-
-  /** Raw replay values → what the network sees (current statistics, as SB3). */
-  private normalizeBatch(batch: ReplayBatch): void {
-    this.normalizer.normalizeObservations(batch.observations);
-    this.normalizer.normalizeObservations(batch.nextObservations);
-    this.normalizer.scaleRewards(batch.rewards);
   }
 
   dispose(): void {

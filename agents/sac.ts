@@ -19,7 +19,7 @@ import { InvalidOptionError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
 import type { Agent, EnvSpaces, Metrics, Transition } from './agent.js';
 import { checkEnvIndex } from './agent.js';
-import { ReplayBuffer, bootstrapDiscounts, type ReplayBatch } from './buffers/replay-buffer.js';
+import { ReplayBuffer, bootstrapDiscounts } from './buffers/replay-buffer.js';
 import { Normalizer } from './normalization.js';
 import { OffPolicyAgent } from './off-policy.js';
 import { adamTensors, readAgentFile, restoreAdam, writeAgentFile } from './checkpoint.js';
@@ -179,7 +179,7 @@ export class SacAgent<O = unknown>
   private rng: Rng;
   private envSteps = 0;
   private gradientSteps = 0;
-  private readonly normalizer: Normalizer;
+  protected readonly normalizer: Normalizer;
   private lastAlphaLoss = 0;
 
   private constructor(spaces: EnvSpaces<O, SacAction>, config: SacConfig) {
@@ -686,13 +686,6 @@ export class SacAgent<O = unknown>
     this.gradientSteps = state.gradientSteps;
     this.accumulator.fromJSON(state.metrics);
     this.normalizer.fromJSON(state.normalizer, saved.file);
-  }
-
-  /** Raw replay values → what the networks see (current statistics, as SB3). */
-  private normalizeBatch(batch: ReplayBatch): void {
-    this.normalizer.normalizeObservations(batch.observations);
-    this.normalizer.normalizeObservations(batch.nextObservations);
-    this.normalizer.scaleRewards(batch.rewards);
   }
 
   dispose(): void {
