@@ -329,13 +329,13 @@ export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements 
       const obs = tf.tensor3d(batch.observations, [1, b, obsSize]);
       const taken = tf.tensor2d(actionsOneHot, [b, this.n]);
       let qTaken: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const q = tf.reshape(this.q.apply(this.online.unpack(), obs), [b, this.n]);
+      const { value, grad } = this.online.valueAndGrad((params) => {
+        const q = tf.reshape(this.q.apply(params, obs), [b, this.n]);
         qTaken = tf.keep(tf.sum(tf.mul(q, taken), 1));
         const error = tf.sub(qTaken, y);
         return c.loss === 'mse' ? tf.mean(tf.square(error)) : tf.losses.huberLoss(y, qTaken);
-      }, [this.online.variable]);
-      const { gradNorm: norm } = this.optimizer.step(grads[this.online.variable.name]!);
+      });
+      const { gradNorm: norm } = this.optimizer.step(grad);
       return [value, tf.mean(qTaken!), norm];
     });
     const [lossValue, q, norm] = [tdLoss!, qMean!, gradNorm!].map((x) => x.dataSync()[0]!);

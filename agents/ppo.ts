@@ -560,8 +560,7 @@ export class PpoAgent<O = unknown> implements Agent<O, number | Float32Array> {
       const ret = tf.tensor1d(returns);
       const oldV = tf.tensor1d(oldValues);
       let metrics: tf.Tensor[] = [];
-      const { value: loss, grads } = tf.variableGrads(() => {
-        const p = this.params.unpack();
+      const { value: loss, grad } = this.params.valueAndGrad((p) => {
         const head = tf.reshape(this.actor.apply(p, x), [b, width]);
         let newLogProb: tf.Tensor1D;
         let entropy: tf.Scalar;
@@ -606,10 +605,10 @@ export class PpoAgent<O = unknown> implements Agent<O, number | Float32Array> {
           tf.sub(pgLoss, tf.mul(entropy, cfg.entCoef)),
           tf.mul(vLoss, cfg.vfCoef),
         );
-      }, [this.params.variable]);
+      });
       loss.dispose();
-      const { gradNorm } = this.optimizer.step(grads[this.params.variable.name]!);
-      tf.dispose(grads);
+      const { gradNorm } = this.optimizer.step(grad);
+      grad.dispose();
       return [...metrics, gradNorm];
     });
   }

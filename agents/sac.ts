@@ -454,19 +454,19 @@ export class SacAgent<O = unknown>
       );
       // 2. Critic loss: MSE of both critics (one batched network) against y.
       const criticInput = tf.concat([obs, tf.tensor3d(batch.actions, [1, b, a])], 2);
-      const critic = tf.variableGrads(() => {
-        const q = tf.reshape(this.critic.apply(this.criticParams.unpack(), criticInput), [2, b]);
+      const critic = this.criticParams.valueAndGrad((params) => {
+        const q = tf.reshape(this.critic.apply(params, criticInput), [2, b]);
         return tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(q, y))), 2); // = mse(Q1, y) + mse(Q2, y)
-      }, [this.criticParams.variable]);
-      this.criticOptimizer.step(critic.grads[this.criticParams.variable.name]!);
+      });
+      this.criticOptimizer.step(critic.grad);
       const out: tf.Tensor[] = [critic.value];
       // 3. Actor (delayed): minimise α log π(ã|s) − min Q(s, ã), repeated policyFrequency times.
       if (updateActor) {
         const criticViews = this.criticParams.views();
         for (let k = 0; k < c.policyFrequency; k++) {
           let logProbMean: tf.Tensor | undefined;
-          const actor = tf.variableGrads(() => {
-            const pi = this.policySample(this.actorParams.unpack(), obs, noise(), b);
+          const actor = this.actorParams.valueAndGrad((params) => {
+            const pi = this.policySample(params, obs, noise(), b);
             const q = this.critic.apply(criticViews, tf.concat([obs, pi.action], 2), {
               inputGradient: true,
               weightGradient: false,
@@ -474,8 +474,8 @@ export class SacAgent<O = unknown>
             const minQ = tf.reshape(tf.min(q, 0), [b]);
             logProbMean = tf.keep(tf.mean(pi.logProb));
             return tf.mean<tf.Scalar>(tf.sub(tf.mul(pi.logProb, this.alpha), minQ));
-          }, [this.actorParams.variable]);
-          this.actorOptimizer.step(actor.grads[this.actorParams.variable.name]!);
+          });
+          this.actorOptimizer.step(actor.grad);
           out.push(actor.value);
           // 4. Temperature: the next pass (and the next update) sees the new α, as in CleanRL.
           this.stepTemperature(logProbMean!.dataSync()[0]! - a);
@@ -545,14 +545,11 @@ export class SacAgent<O = unknown>
       const y = tf.add(tf.tensor1d(batch.rewards), tf.mul(tf.tensor1d(discount), softValue));
       // 2. Critics: MSE of Q(s, a) for the taken action.
       const takenOneHot = tf.tensor2d(taken, [b, n]);
-      const critic = tf.variableGrads(() => {
-        const q = tf.sum(
-          tf.mul(this.critic.apply(this.criticParams.unpack(), obs), takenOneHot),
-          2,
-        );
+      const critic = this.criticParams.valueAndGrad((params) => {
+        const q = tf.sum(tf.mul(this.critic.apply(params, obs), takenOneHot), 2);
         return tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(q, y))), 2);
-      }, [this.criticParams.variable]);
-      this.criticOptimizer.step(critic.grads[this.criticParams.variable.name]!);
+      });
+      this.criticOptimizer.step(critic.grad);
       const out: tf.Tensor[] = [critic.value];
       // 3. Actor: minimise Σₐ π(a|s)(α log π(a|s) − min Q(s, a)); temperature from −Σₐ π log π.
       if (updateActor) {
@@ -561,12 +558,9 @@ export class SacAgent<O = unknown>
         const targets = tf.tensor1d(targetEntropy);
         for (let k = 0; k < c.policyFrequency; k++) {
           let entropyGap: tf.Tensor | undefined;
-          const actor = tf.variableGrads(() => {
+          const actor = this.actorParams.valueAndGrad((params) => {
             const logProbs = tf.logSoftmax(
-              tf.add(
-                tf.reshape(this.actor.apply(this.actorParams.unpack(), obs), [b, n]),
-                maskPenalty,
-              ),
+              tf.add(tf.reshape(this.actor.apply(params, obs), [b, n]), maskPenalty),
             );
             const probs = tf.exp(logProbs);
             // mean over the batch of Σ π log π + target entropy (the temperature's gradient factor)
@@ -574,8 +568,8 @@ export class SacAgent<O = unknown>
             return tf.mean<tf.Scalar>(
               tf.sum(tf.mul(probs, tf.sub(tf.mul(logProbs, this.alpha), minQ)), 1),
             );
-          }, [this.actorParams.variable]);
-          this.actorOptimizer.step(actor.grads[this.actorParams.variable.name]!);
+          });
+          this.actorOptimizer.step(actor.grad);
           out.push(actor.value);
           this.stepTemperature(entropyGap!.dataSync()[0]!);
           entropyGap!.dispose();

@@ -6,8 +6,12 @@
  * On wasm, tfjs 4.22's `BatchMatMul` / `_FusedMatMul` reach XNNPACK only for a single,
  * untransposed pair of matrices; a transposed operand (every backward pass has two) or a batch of
  * matrices falls to a naive loop about 10x slower. {@link installKernelFixes} re-registers both
- * kernels for 'wasm' so that a transposed operand first goes through the wasm `Transpose` kernel
- * and a batch runs as one XNNPACK product per matrix. It also replaces kernels that copy far
+ * kernels for 'wasm' so that a transposed operand is first transposed (by wmgym's own wasm kernel,
+ * ./kernels.wat) and a batch runs as one XNNPACK product per matrix; products with little
+ * arithmetic (weight gradients of input and output layers, products over 1-3 terms) run on
+ * wmgym's kernel instead, and what a product derives from its right operand (the operand XNNPACK
+ * packs, about 4 ns a value) is kept with that operand, so a weight used again reuses its packing.
+ * It also replaces kernels that copy far
  * more than they must: `Slice`/`SplitV` (the stock ones read the WHOLE input back to JavaScript
  * for every slice), `Identity` (a full copy, run for every tensor saved for backprop; tensors are
  * immutable, so it can share the data as the cpu backend does) and `Sum` over leading or middle
@@ -28,6 +32,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidOptionError } from '../../envs/core/errors.js';
 import { startThreadedWasm } from './wasm-threads.js';
+import { wasmKernels, type WasmKernels } from './wasm-kernels.js';
 
 export { tf };
 
@@ -244,10 +249,21 @@ interface WasmTensorData {
   shape: number[];
 }
 interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array; tfjs: { disposeData(id: number): void } };
-  dataIdMap: { get(dataId: object): WasmTensorData & { id: number }; delete(dataId: object): void };
+  wasm: {
+    HEAPU8: Uint8Array;
+    tfjs: { disposeData(id: number): void };
+    /** The module's memory: threaded build. */
+    wasmMemory?: unknown;
+    /** The module's exports (the memory among them): single-threaded builds. */
+    asm?: { memory?: unknown };
+  };
+  dataIdMap: {
+    get(dataId: object): WasmTensorData & { id: number };
+    has(dataId: object): boolean;
+    delete(dataId: object): void;
+  };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
+  disposeData(dataId: object, force?: boolean): boolean;
   incRef(dataId: object): void;
 }
 interface MatMulInputs {
@@ -288,8 +304,9 @@ export function kernelFixesInstalled(): boolean {
 
 /**
  * Re-registers six wasm kernels (see the module comment): `BatchMatMul` and `_FusedMatMul` so
- * every product reaches XNNPACK (transposed operands transposed first, batched products one matrix
- * at a time, a per-matrix bias `[batch, 1, n]` supported); `Slice` and `SplitV` copying only the
+ * every product reaches XNNPACK or wmgym's wasm kernels (transposed operands transposed first,
+ * batched products one matrix at a time, a per-matrix bias `[batch, 1, n]` supported); `Slice` and
+ * `SplitV` copying only the
  * slice, straight on the wasm heap; `Identity` sharing the data; `Sum` over leading or middle axes
  * (bias gradients) as one pass over the heap instead of a transpose and a reduction.
  * Returns false (and does nothing) when the wasm backend is not registered or the fixes are
@@ -517,25 +534,29 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
   }
 
   const activation = attrs.activation ?? 'linear';
+  const kernels = kernelsOf(backend);
   if (
-    transposeA &&
+    kernels !== undefined &&
     bias === null &&
     prelu === null &&
     activation === 'linear' &&
-    n < NARROW &&
-    m > n
+    ((transposeA && Math.min(m, n) < SMALL) || k < SMALL_INNER)
   )
-    return narrowProduct(args, fused, fallback, batch, outBatchDims, m, n);
+    return smallProduct(args, kernels, batch, batchA, batchB, outBatchDims, m, k, n);
 
   const temporaries: tf.TensorInfo[] = [];
   const a3 = transposeA
     ? transposeLast(backend, a, batchA, k, m, temporaries)
     : as3d(a, batchA, m, k);
+  // The right operand is what XNNPACK packs (about 4 ns a value): it and everything made from it
+  // (its transpose, its matrices, a bias's per-matrix copies) are kept with it, so a weight used
+  // again (the next act, a second pass through the same critic) finds its packed operator cached.
   const b3 = transposeB
-    ? transposeLast(backend, b, batchB, n, k, temporaries)
+    ? derived(backend, b, 'T', () => transposeLast(backend, b, batchB, n, k, []))
     : as3d(b, batchB, k, n);
   let bias1: tf.TensorInfo | null = null;
-  if (bias !== null && sharedBias) bias1 = rank1(backend, bias, 0, n, temporaries);
+  if (bias !== null && sharedBias)
+    bias1 = derived(backend, bias, 'rank1', () => rank1(backend, bias, 0, n, null));
   const fusedAttrs = {
     transposeA: false,
     transposeB: false,
@@ -555,8 +576,13 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
     const outOffset = backend.dataIdMap.get(out.dataId).memoryOffset;
     for (let i = 0; i < batch; i++) {
       const ai = batchA === 1 ? a3 : matrixView(backend, a3, i, m, k);
-      const bi = batchB === 1 ? b3 : matrixView(backend, b3, i, k, n);
-      const biasI = perMatrixBias ? rank1(backend, bias, i * n, n, null) : bias1;
+      const bi =
+        batchB === 1
+          ? b3
+          : derived(backend, b3, `${i}:${k}x${n}`, () => matrixView(backend, b3, i, k, n));
+      const biasI = perMatrixBias
+        ? derived(backend, bias, `${i}:${n}`, () => rank1(backend, bias, i * n, n, null))
+        : bias1;
       const product = fused({
         inputs: { a: ai, b: bi, bias: biasI, preluActivationWeights: null },
         backend,
@@ -567,45 +593,130 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
       heap.copyWithin(outOffset + i * m * n * FLOAT_BYTES, from, from + m * n * FLOAT_BYTES);
       backend.disposeData(product.dataId);
       if (ai !== a3) releaseView(backend, ai);
-      if (bi !== b3) releaseView(backend, bi);
-      if (biasI !== null && biasI !== bias1) backend.disposeData(biasI.dataId);
     }
   }
   for (const t of temporaries) backend.disposeData(t.dataId);
   return { dataId: out.dataId, shape: [...outBatchDims, m, n], dtype: 'float32' };
 }
 
-/** Output columns below which `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` ({@link narrowProduct}). */
-const NARROW = 8;
+/** A derived tensor: a view on its parent's memory (released, not freed) or a copy (freed). */
+interface Derived {
+  tensor: tf.TensorInfo;
+  view: boolean;
+}
+
+/** Tensors derived from a tensor's data (by its dataId), freed with it. */
+const derivedTensors = new Map<object, Map<string, Derived>>();
+const watchedBackends = new WeakSet<WasmBackendLike>();
 
 /**
- * `C = Aᵀ·op(B)` with few columns (a weight gradient `xᵀ·dy` of an output layer): XNNPACK works
- * on tiles of 8+ output columns and would also need `A` transposed first. `Cᵀ = op(B)ᵀ·A` has the
- * wide side as columns and needs only the small `B` and `Cᵀ` transposed; every element is the
- * same dot product in the same order, so the result is bit-identical.
+ * The tensor derived from `parent` under `key` (made by `make` the first time), kept until the
+ * parent's data is freed. Tensors are immutable, so a derived tensor stays valid as long as its
+ * parent; XNNPACK caches a packed right operand by tensor id, so reusing the derived tensor
+ * reuses the packing.
  */
-function narrowProduct(
+function derived(
+  backend: WasmBackendLike,
+  parent: tf.TensorInfo,
+  key: string,
+  make: () => tf.TensorInfo,
+): tf.TensorInfo {
+  watchDisposal(backend);
+  let entries = derivedTensors.get(parent.dataId);
+  const known = entries?.get(key);
+  if (known !== undefined) return known.tensor;
+  const tensor = make();
+  if (tensor.dataId === parent.dataId) return tensor; // the parent itself, as it is
+  // A view lies inside its parent's memory; anything else is a copy of its own.
+  const parentOffset = backend.dataIdMap.get(parent.dataId).memoryOffset;
+  const offset = backend.dataIdMap.get(tensor.dataId).memoryOffset;
+  const view =
+    offset >= parentOffset &&
+    offset < parentOffset + tf.util.sizeFromShape(parent.shape) * FLOAT_BYTES;
+  if (entries === undefined) {
+    entries = new Map();
+    derivedTensors.set(parent.dataId, entries);
+  }
+  entries.set(key, { tensor, view });
+  return tensor;
+}
+
+/** Makes `backend.disposeData` also free what was derived from data it frees. */
+function watchDisposal(backend: WasmBackendLike): void {
+  if (watchedBackends.has(backend)) return;
+  watchedBackends.add(backend);
+  const dispose = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId: object, force?: boolean): boolean => {
+    const result = dispose(dataId, force);
+    const entries = derivedTensors.get(dataId);
+    if (entries !== undefined && !backend.dataIdMap.has(dataId)) {
+      derivedTensors.delete(dataId);
+      for (const { tensor, view } of entries.values()) {
+        if (view) releaseView(backend, tensor);
+        else backend.disposeData(tensor.dataId);
+      }
+    }
+    return result;
+  };
+}
+
+/** `Aᵀ·op(B)` with fewer rows or columns than this runs on {@link WasmKernels.atb}. */
+const SMALL = 16;
+/** Products (without bias) over fewer than this many terms run on {@link WasmKernels.atb}. */
+const SMALL_INNER = 4;
+
+/**
+ * `C = op(A)·op(B)` with little arithmetic for XNNPACK's fixed costs (a transposed `A` copied, all
+ * of `op(B)` packed) on wmgym's `atb` kernel: `Aᵀ·op(B)` with few rows or few columns (the weight
+ * gradient `xᵀ·dy` of an input or an output layer), and products over 1 to 3 terms (`dy·Wᵀ` of an
+ * output layer). `atb` takes `op(A)ᵀ` and `op(B)`; with one term both are the stored data, else
+ * the small side is transposed first. It vectorises over C's wider side: with few columns it
+ * computes `Cᵀ = op(B)ᵀ·op(A)ᵀ` and transposes that small result. Bit-identical to XNNPACK's
+ * product of the transposed operands (tests compare them).
+ */
+function smallProduct(
   args: KernelArgs,
-  fused: StockKernel,
-  fallback: StockKernel,
+  kernels: WasmKernels,
   batch: number,
+  batchA: number,
+  batchB: number,
   outBatchDims: number[],
   m: number,
+  k: number,
   n: number,
 ): tf.TensorInfo {
+  const { backend } = args;
   const { a, b } = args.inputs;
-  const swapped = fastMatMul(
-    {
-      inputs: { a: b, b: a },
-      backend: args.backend,
-      attrs: { transposeA: !args.attrs.transposeB, transposeB: false },
-    },
-    fused,
-    fallback,
-  );
-  const out = transposeLast(args.backend, swapped, batch, n, m, []);
-  args.backend.disposeData(swapped.dataId);
-  return { dataId: out.dataId, shape: [...outBatchDims, m, n], dtype: 'float32' };
+  const { transposeA, transposeB } = args.attrs;
+  const temporaries: tf.TensorInfo[] = [];
+  // op(A)ᵀ as k x m and op(B) as k x n (a k = 1 matrix and its transpose share a layout).
+  const at = transposeA || k === 1 ? a : transposeLast(backend, a, batchA, m, k, temporaries);
+  const d = !transposeB || k === 1 ? b : transposeLast(backend, b, batchB, n, k, temporaries);
+  const out = backend.makeOutput([...outBatchDims, m, n], 'float32');
+  const offset = (x: tf.TensorInfo): number => backend.dataIdMap.get(x.dataId).memoryOffset;
+  const [aBase, dBase, cBase] = [offset(at), offset(d), offset(out)];
+  const swap = n < m;
+  const scratch = swap && n > 1 ? backend.makeOutput([n, m], 'float32') : undefined;
+  if (scratch !== undefined) temporaries.push(scratch);
+  for (let i = 0; i < batch; i++) {
+    const ai = aBase + (batchA === 1 ? 0 : i * k * m * FLOAT_BYTES);
+    const di = dBase + (batchB === 1 ? 0 : i * k * n * FLOAT_BYTES);
+    const ci = cBase + i * m * n * FLOAT_BYTES;
+    if (!swap) kernels.atb(ai, di, ci, k, m, n);
+    else if (scratch === undefined)
+      kernels.atb(di, ai, ci, k, n, m); // Cᵀ (1 x m) is laid out as C
+    else {
+      kernels.atb(di, ai, offset(scratch), k, n, m);
+      kernels.transpose(offset(scratch), ci, 1, n, m);
+    }
+  }
+  for (const t of temporaries) backend.disposeData(t.dataId);
+  return out;
+}
+
+/** wmgym's wasm kernels on the backend's memory, or undefined if they cannot run there. */
+function kernelsOf(backend: WasmBackendLike): WasmKernels | undefined {
+  return wasmKernels(backend.wasm.wasmMemory ?? backend.wasm.asm?.memory);
 }
 
 /** `x` seen as `[batch, rows, cols]` (same data). */
@@ -622,8 +733,21 @@ function transposeLast(
   cols: number,
   temporaries: tf.TensorInfo[],
 ): tf.TensorInfo {
-  const xs = as3d(x, batch, rows, cols);
-  const out = stock!.transpose({ inputs: { x: xs }, backend, attrs: { perm: [0, 2, 1] } });
+  const kernels = kernelsOf(backend);
+  let out: tf.TensorInfo;
+  if (kernels === undefined) {
+    const xs = as3d(x, batch, rows, cols);
+    out = stock!.transpose({ inputs: { x: xs }, backend, attrs: { perm: [0, 2, 1] } });
+  } else {
+    out = backend.makeOutput([batch, cols, rows], 'float32');
+    kernels.transpose(
+      backend.dataIdMap.get(x.dataId).memoryOffset,
+      backend.dataIdMap.get(out.dataId).memoryOffset,
+      batch,
+      rows,
+      cols,
+    );
+  }
   temporaries.push(out);
   return { dataId: out.dataId, shape: [batch, cols, rows], dtype: 'float32' };
 }

@@ -107,6 +107,35 @@ export class ParameterSet {
     return this.cached;
   }
 
+  /**
+   * `loss` evaluated on the cached {@link ParameterSet.views}, and its gradient with respect to the
+   * flat vector: the same values as `tf.variableGrads` through {@link ParameterSet.unpack} (whose
+   * gradient is the pieces' gradients concatenated in storage order), but the weights are the same
+   * tensors acting used and other passes use until the next {@link ParameterSet.assign}, so work a
+   * backend keeps per tensor (XNNPACK's packed weights on wasm) is done once per version. A piece
+   * the loss does not use gets a zero gradient.
+   */
+  valueAndGrad(loss: (params: ParameterTensors) => tf.Scalar): {
+    value: tf.Scalar;
+    grad: tf.Tensor1D;
+  } {
+    const views = this.views();
+    const pieces = this.list.map((p) => views[p.name]!);
+    const result = tf.engine().gradients(() => loss(views), pieces, undefined, true);
+    // With allowNoGradients, a piece the loss does not reach has no gradient (undefined).
+    const grads = result.grads as (tf.Tensor | undefined)[];
+    const grad = tf.tidy(() =>
+      tf.concat<tf.Tensor1D>(
+        grads.map((g, i) => {
+          const size = this.list[i]!.size;
+          return g === undefined ? tf.zeros<tf.Rank.R1>([size]) : tf.reshape<tf.Rank.R1>(g, [size]);
+        }),
+      ),
+    );
+    tf.dispose(result.grads);
+    return { value: result.value, grad };
+  }
+
   /** Replaces the values (the old tensor is disposed) and drops cached views. */
   assign(values: tf.Tensor): void {
     this.variable.assign(values);

@@ -147,31 +147,110 @@ for (const [name, ta, tb] of [
   );
 }
 
+/** The matrices of `x` (`[rows, cols]` or `[batch | 1, rows, cols]`), `count` of them (a batch of 1 broadcasts). */
+function matrices(x: tf.Tensor, count: number): tf.Tensor[] {
+  if (x.rank === 2) return new Array<tf.Tensor>(count).fill(x);
+  const list = tf.unstack(x);
+  return list.length === 1 ? new Array<tf.Tensor>(count).fill(list[0]!) : list;
+}
+
 test.serial(
-  'narrow weight gradients (xᵀ·dy with 1 to 7 columns, batched or not) match the XNNPACK product bit for bit',
+  "small products (xᵀ·dy with few rows or columns, products over 1-3 terms; batched, broadcast) match XNNPACK's product of explicitly transposed operands bit for bit",
   (t) => {
-    for (const [n, tb, batch] of [
-      [1, false, 1],
-      [2, false, 1],
-      [2, true, 1],
-      [7, false, 2],
-      [3, true, 2],
-    ] as const) {
-      const x = seeded([batch, 96, 80], 40 + n); // aᵀ is [80, 96]: m = 80 rows, k = 96
-      const dy = tb ? seeded([batch, n, 96], 50 + n) : seeded([batch, 96, n], 50 + n);
-      const { fixed } = bothKernels(() => tf.matMul(x, dy, true, tb));
-      t.deepEqual(fixed[0]!.length, batch * 80 * n);
-      // Reference: each matrix transposed by tfjs, then tfjs's own untransposed (XNNPACK) product.
-      const { stock: reference } = bothKernels(() =>
-        tf.stack(
-          tf.unstack(x).map((xi, i) => {
-            const di = tf.unstack(dy)[i]!;
-            return tf.matMul(tf.transpose(xi), tb ? tf.transpose(di) : di);
-          }),
-        ),
+    // [what, shape of a, shape of b, transposeA, transposeB]
+    const cases: [string, number[], number[], boolean, boolean][] = [
+      ['output layer dW, 1 column', [1, 96, 80], [1, 96, 1], true, false],
+      ['2 columns', [96, 80], [96, 2], true, false],
+      ['2 columns, dy transposed', [96, 80], [2, 96], true, true],
+      ['batched, 7 columns', [2, 96, 80], [2, 96, 7], true, false],
+      ['batched, 3 columns, dy transposed', [2, 96, 80], [2, 3, 96], true, true],
+      ['input layer dW, 4 rows, x broadcast', [1, 96, 4], [2, 96, 70], true, false],
+      ['3 rows', [96, 3], [96, 37], true, false],
+      ['15 x 15', [50, 15], [50, 15], true, false],
+      ['dy·Wᵀ over 1 term, batched', [2, 64, 1], [2, 70, 1], false, true],
+      ['over 2 terms', [64, 2], [70, 2], false, true],
+      ['over 3 terms, untransposed', [64, 3], [3, 70], false, false],
+      ['over 2 terms, both transposed', [2, 64], [70, 2], true, true],
+      ['over 1 term, W broadcast', [3, 20, 1], [1, 1, 33], false, false],
+    ];
+    cases.forEach(([what, aShape, bShape, ta, tb], i) => {
+      const a = seeded(aShape, 60 + i);
+      const b = seeded(bShape, 80 + i);
+      const count = Math.max(
+        aShape.length === 3 ? aShape[0]! : 1,
+        bShape.length === 3 ? bShape[0]! : 1,
       );
-      identical(t, fixed, reference, `n = ${n}, transposeB ${tb}, batch ${batch}`);
-    }
+      const { fixed } = bothKernels(() => tf.matMul(a, b, ta, tb));
+      // Reference: tfjs's own kernels, each matrix transposed by tfjs first, then its XNNPACK product.
+      const { stock: reference } = bothKernels(() => {
+        const as = matrices(a, count);
+        const bs = matrices(b, count);
+        const products = as.map((ai, j) =>
+          tf.matMul(ta ? tf.transpose(ai) : ai, tb ? tf.transpose(bs[j]!) : bs[j]!),
+        );
+        return aShape.length === 2 && bShape.length === 2 ? products[0]! : tf.stack(products);
+      });
+      t.deepEqual(fixed[0]!.length, reference[0]!.length, what);
+      identical(t, fixed, reference, what);
+    });
+  },
+);
+
+test.serial(
+  'what a product derives from its right operand (transpose, matrices, bias copies) is reused while the operand lives and freed with it',
+  (t) => {
+    const x = seeded([1, 30, 48], 21);
+    const dz = seeded([2, 30, 40], 22);
+    const backend = tf.backend();
+    const baseline = backend.numDataIds();
+    const w = seeded([2, 48, 40], 23);
+    const bias = seeded([2, 1, 40], 24);
+    const run = (): Float32Array[] => {
+      const out = tf.tidy(() => [
+        tf
+          .engine()
+          .runKernel<tf.Tensor>(
+            '_FusedMatMul',
+            { a: x, b: w, bias },
+            { transposeA: false, transposeB: false, activation: 'relu', leakyreluAlpha: 0 },
+          ),
+        tf.matMul(dz, w, false, true),
+      ]);
+      const values = out.map((o) => o.dataSync() as Float32Array);
+      tf.dispose(out);
+      return values;
+    };
+    const first = run();
+    const whileAlive = backend.numDataIds();
+    t.true(whileAlive > baseline + 2, 'the derived tensors are kept while w and bias live');
+    const second = run();
+    t.is(backend.numDataIds(), whileAlive, 'a second use makes nothing new');
+    identical(t, second, first, 'second use');
+    // The same products on fresh copies of w and bias (nothing cached) agree bit for bit.
+    const freshOut = tf.tidy(() => {
+      const w2 = tf.add(w, 0);
+      const bias2 = tf.add(bias, 0);
+      return [
+        tf
+          .engine()
+          .runKernel<tf.Tensor>(
+            '_FusedMatMul',
+            { a: x, b: w2, bias: bias2 },
+            { transposeA: false, transposeB: false, activation: 'relu', leakyreluAlpha: 0 },
+          ),
+        tf.matMul(dz, w2, false, true),
+      ];
+    });
+    const fresh = freshOut.map((o) => o.dataSync() as Float32Array);
+    tf.dispose(freshOut);
+    identical(t, fresh, first, 'fresh operands');
+    tf.dispose([w, bias]);
+    t.is(
+      backend.numDataIds(),
+      baseline,
+      'disposing w and bias frees all that was derived from them',
+    );
+    tf.dispose([x, dz]);
   },
 );
 

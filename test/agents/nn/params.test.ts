@@ -32,6 +32,44 @@ test('unpacking splits the flat vector into shaped pieces and the gradient comes
   t.deepEqual(Array.from(params.views()['b']!.dataSync()), [1, 2, 3]);
 });
 
+test('valueAndGrad gives the loss and flat gradient of variableGrads through unpack, bit for bit, on the cached views', (t) => {
+  const params = new ParameterSet('net');
+  const rng = new Rng(5);
+  const mlp = new Mlp(
+    params,
+    {
+      name: 'q',
+      inputSize: 6,
+      hiddenSizes: [32, 32],
+      outputSize: 3,
+      activation: 'relu',
+      init: 'fan-in-uniform',
+      ensemble: 2,
+    },
+    rng,
+  );
+  params.add('unused', [4], Float32Array.of(1, 2, 3, 4));
+  params.build();
+  const x = tf.randomNormal([1, 40, 6], 0, 1, 'float32', 9);
+  const loss = (p: Record<string, tf.Tensor>): tf.Scalar => tf.mean(tf.square(mlp.apply(p, x)));
+  const reference = tf.variableGrads(() => loss(params.unpack()), [params.variable]);
+  const views = params.views();
+  const seen: tf.Tensor[] = [];
+  const { value, grad } = params.valueAndGrad((p) => {
+    seen.push(p['q.w1']!);
+    return loss(p);
+  });
+  t.is(seen[0], views['q.w1']); // the cached view itself, not a fresh slice
+  t.is(value.dataSync()[0], reference.value.dataSync()[0]);
+  const expected = reference.grads[params.variable.name]!.dataSync();
+  const actual = grad.dataSync();
+  t.is(actual.length, params.size);
+  t.true(actual.every((v, i) => Object.is(v, expected[i])));
+  t.deepEqual(Array.from(actual.slice(params.size - 4)), [0, 0, 0, 0]); // the unused piece
+  tf.dispose([value, grad, reference.value, x]);
+  tf.dispose(Object.values(reference.grads));
+});
+
 test('orthogonal initialisation gives orthonormal rows or columns scaled by the gain', (t) => {
   for (const [rows, cols] of [
     [6, 4],
