@@ -339,6 +339,7 @@ export function installKernelFixes(): boolean {
   register('Slice', (args: SliceArgs) => fastSlice(args, stockSlice));
   register('SplitV', (args: SplitArgs) => fastSplit(args, stockSlice));
   register('Sum', (args: SumArgs) => fastSum(args, sum!.kernelFunc as unknown as StockKernel));
+  register(FUSED_ADAM, fusedAdam);
   register('Identity', (args: { inputs: { x: tf.TensorInfo }; backend: WasmBackendLike }) => {
     const { x } = args.inputs;
     args.backend.incRef(x.dataId);
@@ -351,8 +352,72 @@ export function installKernelFixes(): boolean {
 export function removeKernelFixes(): void {
   if (stock === undefined) return;
   for (const name of REPLACED) tf.unregisterKernel(name, 'wasm');
+  tf.unregisterKernel(FUSED_ADAM, 'wasm');
   for (const config of stock.configs) tf.registerKernel(config);
   stock = undefined;
+}
+
+/** Name of wmgym's one-pass Adam kernel ({@link fusedAdamAvailable}). */
+export const FUSED_ADAM = 'WmgymAdam';
+
+/** Constants of one {@link FUSED_ADAM} step, each used as the float32 `tf.scalar` would hold. */
+export interface FusedAdamAttrs {
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  denomScale: number;
+  stepSize: number;
+  epsilon: number;
+}
+
+/**
+ * Whether {@link FUSED_ADAM} runs here: `tf.engine().runKernel(FUSED_ADAM, { p, m, v, g }, attrs)`
+ * returns `[p', m', v']` of one Adam step in one pass over the values, bit-identical to the
+ * elementwise tfjs ops of agents/nn/optimizer.ts (about ten kernels, each a pass over memory).
+ */
+export function fusedAdamAvailable(): boolean {
+  if (stock === undefined || tf.getBackend() !== 'wasm') return false;
+  return kernelsOf(tf.backend() as unknown as WasmBackendLike) !== undefined;
+}
+
+function fusedAdam(args: {
+  inputs: { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo };
+  backend: WasmBackendLike;
+  attrs: FusedAdamAttrs;
+}): tf.TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const kernels = kernelsOf(backend);
+  const n = tf.util.sizeFromShape(inputs.p.shape);
+  for (const [name, x] of Object.entries(inputs)) {
+    if (kernels === undefined || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) !== n)
+      throw new InvalidOptionError(
+        `${FUSED_ADAM} input ${name}`,
+        `${x.dtype}[${x.shape.join(', ')}]${kernels === undefined ? ' (kernels unavailable)' : ''}`,
+        `float32 values as many as p (${n}), on wasm with fusedAdamAvailable()`,
+      );
+  }
+  const at = (x: tf.TensorInfo): number => backend.dataIdMap.get(x.dataId).memoryOffset;
+  const outs = [0, 1, 2].map(() => backend.makeOutput([...inputs.p.shape], 'float32'));
+  const [p, m, v] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  kernels!.adam(
+    at(inputs.p),
+    at(inputs.m),
+    at(inputs.v),
+    at(inputs.g),
+    at(p),
+    at(m),
+    at(v),
+    n,
+    attrs.beta1,
+    attrs.oneMinusBeta1,
+    attrs.beta2,
+    attrs.oneMinusBeta2,
+    attrs.denomScale,
+    attrs.stepSize,
+    attrs.epsilon,
+  );
+  return outs;
 }
 
 interface SliceArgs {

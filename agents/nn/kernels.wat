@@ -160,4 +160,66 @@
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $by1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rowsOfC)))))
+        (br $rowsOfC))))
+
+  ;; One Adam step on `n` float32 values (p, m, v, g in; p', m', v' out; all distinct arrays), as
+  ;; the tfjs ops of agents/nn/optimizer.ts compute it, one float32 rounding per op in this order:
+  ;;   m' = m·β1 + g·(1 − β1);  v' = v·β2 + (g·g)·(1 − β2);
+  ;;   p' = p − (m'·stepSize) / (√v'·denomScale + ε)
+  ;; Every constant arrives as the float32 that tf.scalar would hold.
+  (func (export "adam")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32)
+    (param $pOut i32) (param $mOut i32) (param $vOut i32) (param $n i32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
+    (param $denomScale f32) (param $stepSize f32) (param $eps f32)
+    (local $i i32) (local $o i32)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $gf f32) (local $mf f32) (local $vf f32)
+    (local.set $i (i32.const 0))
+    (block $done4
+      (loop $by4
+        (br_if $done4 (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $mv (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $o))) (f32x4.splat (local.get $b1)))
+          (f32x4.mul (local.get $gv) (f32x4.splat (local.get $omb1)))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $o))) (f32x4.splat (local.get $b2)))
+          (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (f32x4.splat (local.get $omb2)))))
+        (v128.store (i32.add (local.get $mOut) (local.get $o)) (local.get $mv))
+        (v128.store (i32.add (local.get $vOut) (local.get $o)) (local.get $vv))
+        (v128.store (i32.add (local.get $pOut) (local.get $o))
+          (f32x4.sub
+            (v128.load (i32.add (local.get $p) (local.get $o)))
+            (f32x4.div
+              (f32x4.mul (local.get $mv) (f32x4.splat (local.get $stepSize)))
+              (f32x4.add
+                (f32x4.mul (f32x4.sqrt (local.get $vv)) (f32x4.splat (local.get $denomScale)))
+                (f32x4.splat (local.get $eps))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $by4)))
+    (block $done1
+      (loop $by1
+        (br_if $done1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gf (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $mf (f32.add
+          (f32.mul (f32.load (i32.add (local.get $m) (local.get $o))) (local.get $b1))
+          (f32.mul (local.get $gf) (local.get $omb1))))
+        (local.set $vf (f32.add
+          (f32.mul (f32.load (i32.add (local.get $v) (local.get $o))) (local.get $b2))
+          (f32.mul (f32.mul (local.get $gf) (local.get $gf)) (local.get $omb2))))
+        (f32.store (i32.add (local.get $mOut) (local.get $o)) (local.get $mf))
+        (f32.store (i32.add (local.get $vOut) (local.get $o)) (local.get $vf))
+        (f32.store (i32.add (local.get $pOut) (local.get $o))
+          (f32.sub
+            (f32.load (i32.add (local.get $p) (local.get $o)))
+            (f32.div
+              (f32.mul (local.get $mf) (local.get $stepSize))
+              (f32.add
+                (f32.mul (f32.sqrt (local.get $vf)) (local.get $denomScale))
+                (local.get $eps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $by1))))
+)

@@ -4,7 +4,7 @@
  * number of layers; its state (step, m, v) is saved with the agent.
  */
 import { InvalidStateError, formatValue } from '../../envs/core/errors.js';
-import { tf } from './backend.js';
+import { FUSED_ADAM, fusedAdamAvailable, tf, type FusedAdamAttrs } from './backend.js';
 import type { ParameterSet } from './params.js';
 
 /** Options of {@link Adam}. */
@@ -94,6 +94,25 @@ export class Adam {
             tf.div(tf.scalar(this.maxGradNorm), tf.add(norm, tf.scalar(1e-6))),
           );
           g = tf.mul(g, coefficient);
+        }
+        if (fusedAdamAvailable()) {
+          const attrs: FusedAdamAttrs = {
+            beta1: this.beta1,
+            oneMinusBeta1: 1 - this.beta1,
+            beta2: this.beta2,
+            oneMinusBeta2: 1 - this.beta2,
+            denomScale,
+            stepSize,
+            epsilon: this.epsilon,
+          };
+          const [p, m, v] = tf
+            .engine()
+            .runKernel<tf.Tensor[]>(
+              FUSED_ADAM,
+              { p: this.params.variable, m: this.m!, v: this.v!, g },
+              attrs as unknown as tf.NamedAttrMap,
+            );
+          return [p!, m!, v!, norm];
         }
         const m = tf.add(tf.mul(this.m!, c.beta1), tf.mul(g, c.oneMinusBeta1));
         const v = tf.add(tf.mul(this.v!, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2));

@@ -17,6 +17,24 @@ export interface WasmKernels {
   transpose(src: number, dst: number, batch: number, rows: number, cols: number): void;
   /** `C = Aᵀ·D`: A `k` x `m` at `a`, D `k` x `n` at `d`, C `m` x `n` at `c` (float32). */
   atb(a: number, d: number, c: number, k: number, m: number, n: number): void;
+  /** One Adam step on `n` values: reads p, m, v, g; writes p', m', v' (see kernels.wat). */
+  adam(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    denomScale: number,
+    stepSize: number,
+    epsilon: number,
+  ): void;
 }
 
 /** The parts of the WebAssembly JavaScript API used here (its types live in lib.dom, not loaded here). */

@@ -1,5 +1,12 @@
 import test from 'ava';
-import { tf, initBackend } from '../../../agents/nn/backend.js';
+import {
+  tf,
+  backendInfo,
+  fusedAdamAvailable,
+  initBackend,
+  installKernelFixes,
+  removeKernelFixes,
+} from '../../../agents/nn/backend.js';
 import { Adam, ScalarAdam } from '../../../agents/nn/optimizer.js';
 import { ParameterSet } from '../../../agents/nn/params.js';
 import { InvalidStateError } from '../../../envs/core/errors.js';
@@ -87,3 +94,51 @@ test('the scalar Adam matches the tensor Adam on a single parameter', (t) => {
   t.deepEqual(copy.toJSON(), scalar.toJSON());
   t.throws(() => copy.fromJSON({ value: 1 }), { instanceOf: InvalidStateError });
 });
+
+test.serial(
+  "on wasm, Adam's one-pass kernel gives bit for bit the parameters and moments of the elementwise ops, clipped or not",
+  (t) => {
+    if (backendInfo()?.name !== 'wasm') {
+      t.pass('the fused kernel exists on wasm only');
+      return;
+    }
+    const run = (maxGradNorm: number | undefined): Float32Array[] => {
+      const params = new ParameterSet('p');
+      params.add(
+        'w',
+        [1003],
+        Float32Array.from({ length: 1003 }, (_, i) => Math.sin(i)),
+      );
+      params.build();
+      const adam = new Adam(params, {
+        learningRate: 3e-4,
+        epsilon: 1e-5,
+        ...(maxGradNorm === undefined ? {} : { maxGradNorm }),
+      });
+      for (let step = 0; step < 5; step++) {
+        const g = tf.randomNormal([1003], 0, 1 + step, 'float32', 70 + step);
+        adam.step(g).gradNorm.dispose();
+        g.dispose();
+      }
+      const state = adam.getState();
+      const out = [params.read(), state.m, state.v];
+      adam.dispose();
+      params.dispose();
+      return out;
+    };
+    for (const clip of [undefined, 0.5]) {
+      t.true(fusedAdamAvailable());
+      const fused = run(clip);
+      removeKernelFixes();
+      t.false(fusedAdamAvailable());
+      const ops = run(clip);
+      installKernelFixes();
+      fused.forEach((x, i) =>
+        t.true(
+          x.every((value, j) => Object.is(value, ops[i]![j])),
+          `${['parameters', 'm', 'v'][i]!}, maxGradNorm ${clip}`,
+        ),
+      );
+    }
+  },
+);
