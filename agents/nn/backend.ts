@@ -617,11 +617,11 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
   // (its transpose, its matrices, a bias's per-matrix copies) are kept with it, so a weight used
   // again (the next act, a second pass through the same critic) finds its packed operator cached.
   const b3 = transposeB
-    ? derived(backend, b, 'T', () => transposeLast(backend, b, batchB, n, k, []))
+    ? derived(backend, b, 'T', false, () => transposeLast(backend, b, batchB, n, k, []))
     : as3d(b, batchB, k, n);
   let bias1: tf.TensorInfo | null = null;
   if (bias !== null && sharedBias)
-    bias1 = derived(backend, bias, 'rank1', () => rank1(backend, bias, 0, n, null));
+    bias1 = derived(backend, bias, 'rank1', false, () => rank1(backend, bias, 0, n, null));
   const fusedAttrs = {
     transposeA: false,
     transposeB: false,
@@ -644,9 +644,9 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
       const bi =
         batchB === 1
           ? b3
-          : derived(backend, b3, `${i}:${k}x${n}`, () => matrixView(backend, b3, i, k, n));
+          : derived(backend, b3, `${i}:${k}x${n}`, true, () => matrixView(backend, b3, i, k, n));
       const biasI = perMatrixBias
-        ? derived(backend, bias, `${i}:${n}`, () => rank1(backend, bias, i * n, n, null))
+        ? derived(backend, bias, `${i}:${n}`, false, () => rank1(backend, bias, i * n, n, null))
         : bias1;
       const product = fused({
         inputs: { a: ai, b: bi, bias: biasI, preluActivationWeights: null },
@@ -678,12 +678,13 @@ const watchedBackends = new WeakSet<WasmBackendLike>();
  * The tensor derived from `parent` under `key` (made by `make` the first time), kept until the
  * parent's data is freed. Tensors are immutable, so a derived tensor stays valid as long as its
  * parent; XNNPACK caches a packed right operand by tensor id, so reusing the derived tensor
- * reuses the packing.
+ * reuses the packing. `view`: it lies in the parent's memory (released, not freed, with it).
  */
 function derived(
   backend: WasmBackendLike,
   parent: tf.TensorInfo,
   key: string,
+  view: boolean,
   make: () => tf.TensorInfo,
 ): tf.TensorInfo {
   watchDisposal(backend);
@@ -692,12 +693,6 @@ function derived(
   if (known !== undefined) return known.tensor;
   const tensor = make();
   if (tensor.dataId === parent.dataId) return tensor; // the parent itself, as it is
-  // A view lies inside its parent's memory; anything else is a copy of its own.
-  const parentOffset = backend.dataIdMap.get(parent.dataId).memoryOffset;
-  const offset = backend.dataIdMap.get(tensor.dataId).memoryOffset;
-  const view =
-    offset >= parentOffset &&
-    offset < parentOffset + tf.util.sizeFromShape(parent.shape) * FLOAT_BYTES;
   if (entries === undefined) {
     entries = new Map();
     derivedTensors.set(parent.dataId, entries);
