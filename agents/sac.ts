@@ -458,7 +458,7 @@ export class SacAgent<O = unknown>
         const q = tf.reshape(this.critic.apply(params, criticInput), [2, b]);
         return tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(q, y))), 2); // = mse(Q1, y) + mse(Q2, y)
       });
-      this.criticOptimizer.step(critic.grad);
+      this.criticOptimizer.stepWithoutNorm(critic.grad);
       const out: tf.Tensor[] = [critic.value];
       // 3. Actor (delayed): minimise α log π(ã|s) − min Q(s, ã), repeated policyFrequency times.
       if (updateActor) {
@@ -475,7 +475,7 @@ export class SacAgent<O = unknown>
             logProbMean = tf.keep(tf.mean(pi.logProb));
             return tf.mean<tf.Scalar>(tf.sub(tf.mul(pi.logProb, this.alpha), minQ));
           });
-          this.actorOptimizer.step(actor.grad);
+          this.actorOptimizer.stepWithoutNorm(actor.grad);
           out.push(actor.value);
           // 4. Temperature: the next pass (and the next update) sees the new α, as in CleanRL.
           this.stepTemperature(logProbMean!.dataSync()[0]! - a);
@@ -549,7 +549,7 @@ export class SacAgent<O = unknown>
         const q = tf.sum(tf.mul(this.critic.apply(params, obs), takenOneHot), 2);
         return tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(q, y))), 2);
       });
-      this.criticOptimizer.step(critic.grad);
+      this.criticOptimizer.stepWithoutNorm(critic.grad);
       const out: tf.Tensor[] = [critic.value];
       // 3. Actor: minimise Σₐ π(a|s)(α log π(a|s) − min Q(s, a)); temperature from −Σₐ π log π.
       if (updateActor) {
@@ -569,7 +569,7 @@ export class SacAgent<O = unknown>
               tf.sum(tf.mul(probs, tf.sub(tf.mul(logProbs, this.alpha), minQ)), 1),
             );
           });
-          this.actorOptimizer.step(actor.grad);
+          this.actorOptimizer.stepWithoutNorm(actor.grad);
           out.push(actor.value);
           this.stepTemperature(entropyGap!.dataSync()[0]!);
           entropyGap!.dispose();

@@ -5,22 +5,28 @@
  *
  * On wasm, tfjs 4.22's `BatchMatMul` / `_FusedMatMul` reach XNNPACK only for a single,
  * untransposed pair of matrices; a transposed operand (every backward pass has two) or a batch of
- * matrices falls to a naive loop about 10x slower. {@link installKernelFixes} re-registers both
- * kernels for 'wasm' so that a transposed operand is first transposed (by wmgym's own wasm kernel,
- * ./kernels.wat) and a batch runs as one XNNPACK product per matrix; products with little
- * arithmetic (weight gradients of input and output layers, products over 1-3 terms) run on
- * wmgym's kernel instead, and what a product derives from its right operand (the operand XNNPACK
- * packs, about 4 ns a value) is kept with that operand, so a weight used again reuses its packing.
- * It also replaces kernels that copy far
+ * matrices falls to a naive loop about 10x slower, and even on the fast path XNNPACK first packs
+ * the right operand on one thread (about 4 ns a value), which in training is new almost every time
+ * (weights after each optimiser step, `dz` in `xᵀ·dz`). {@link installKernelFixes} re-registers
+ * both kernels for 'wasm' so that every float32 product with a linear or relu activation runs on
+ * wmgym's own kernels (./kernels.wat): `gemm` reads both operands as they are, its rows shared among
+ * the backend's threads (./gemm-threads.ts); a transposed operand is first transposed (kept with a
+ * right operand, so a weight used again reuses it); products with little arithmetic (weight
+ * gradients of input and output layers, layers with fewer than 16 inputs) run on `atb`. Both are
+ * bit-identical to XNNPACK (same float32 operations in the same order), which still runs products
+ * with other activations. It also replaces kernels that copy far
  * more than they must: `Slice`/`SplitV` (the stock ones read the WHOLE input back to JavaScript
  * for every slice), `Identity` (a full copy, run for every tensor saved for backprop; tensors are
  * immutable, so it can share the data as the cpu backend does) and `Sum` over leading or middle
- * axes (a bias gradient: the stock kernel transposes first). `WMGYM_STOCK_KERNELS=1` (or
- * `kernelFixes: false`) keeps tfjs's own kernels, to measure "before".
+ * axes (a bias gradient: the stock kernel transposes first), and adds two fused kernels (Adam, the
+ * relu gradient). `WMGYM_STOCK_KERNELS=1` (or `kernelFixes: false`) keeps tfjs's own kernels, to
+ * measure "before".
  *
- * On wasm, the matrix products run on a pool of `WMGYM_THREADS` threads (default: the available
- * cores, at most 8) with tfjs's threaded SIMD build, which tfjs itself never starts in Node
- * (see ./wasm-threads.ts); 1 keeps the single-threaded SIMD build.
+ * On wasm, the matrix products run on `WMGYM_THREADS` threads (default: the available cores, at
+ * most 8) on tfjs's threaded SIMD build, which tfjs itself never starts in Node (see
+ * ./wasm-threads.ts): wmgym's gemm threads, with XNNPACK's own pool kept at one thread (two pools
+ * spinning on the same cores slow each other), or XNNPACK's pool with tfjs's kernels. 1 keeps the
+ * single-threaded SIMD build.
  *
  * @example
  * const info = await initBackend(); // { name: 'wasm', kernelFixes: true, simd: true, threads: 2, ... }
@@ -32,7 +38,15 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidOptionError } from '../../envs/core/errors.js';
 import { startThreadedWasm } from './wasm-threads.js';
-import { wasmKernels, type WasmKernels } from './wasm-kernels.js';
+import { GemmThreads } from './gemm-threads.js';
+import {
+  isSharedMemory,
+  kernelsLoad,
+  kernelsModule,
+  wasmKernels,
+  type WasmKernels,
+  type WasmMemory,
+} from './wasm-kernels.js';
 
 export { tf };
 
@@ -49,7 +63,10 @@ export interface BackendInfo {
   kernelFixes: boolean;
   /** Whether the wasm module runs with SIMD (undefined off wasm). */
   simd: boolean | undefined;
-  /** Threads of the wasm module's matrix-product pool, the calling thread included (undefined off wasm). */
+  /**
+   * Threads of the wasm matrix products, the calling thread included: wmgym's gemm threads (tfjs's
+   * XNNPACK pool then keeps one thread), or XNNPACK's pool with tfjs's kernels (undefined off wasm).
+   */
   threads: number | undefined;
 }
 
@@ -141,12 +158,15 @@ async function chooseBackend(options: InitBackendOptions): Promise<BackendInfo> 
     options.threads ?? process.env['WMGYM_THREADS'],
     options.threads === undefined ? 'WMGYM_THREADS' : 'threads',
   );
+  const wantFix = options.kernelFixes ?? process.env['WMGYM_STOCK_KERNELS'] !== '1';
+  // With wmgym's kernels, products run on wmgym's gemm threads and XNNPACK keeps one thread (two
+  // pools spinning on two cores would slow both); with tfjs's kernels, XNNPACK gets the threads.
+  const ownPool = wantFix && kernelsLoad();
   const failures: string[] = [];
   for (const name of order) {
-    const started = await tryBackend(name, threads);
+    const started = await tryBackend(name, threads, ownPool);
     const problem = started.problem;
     if (problem === undefined) {
-      const wantFix = options.kernelFixes ?? process.env['WMGYM_STOCK_KERNELS'] !== '1';
       if (name === 'wasm' && wantFix) installKernelFixes();
       current = {
         name,
@@ -190,8 +210,11 @@ interface Started {
   threadProblem?: string | undefined;
 }
 
-/** Starts one backend (wasm with `threads` threads when more than one). */
-async function tryBackend(name: BackendName, threads: number): Promise<Started> {
+/**
+ * Starts one backend: wasm with `threads` threads when more than one (on the threaded build, for
+ * wmgym's gemm threads when `ownPool`, with XNNPACK's pool at one thread; else XNNPACK's pool).
+ */
+async function tryBackend(name: BackendName, threads: number, ownPool: boolean): Promise<Started> {
   try {
     if (name === 'tensorflow') {
       const specifier = '@tensorflow/tfjs-node'; // optional dependency: resolved at run time only
@@ -203,8 +226,8 @@ async function tryBackend(name: BackendName, threads: number): Promise<Started> 
     if (name === 'wasm') {
       let threadProblem: string | undefined;
       if (threads > 1) {
-        const threaded = await startThreadedWasm(threads);
-        if ('threads' in threaded) return { threads: threaded.threads };
+        const threaded = await startThreadedWasm(ownPool ? 1 : threads);
+        if ('threads' in threaded) return { threads: ownPool ? threads : threaded.threads };
         threadProblem = threaded.problem;
       }
       const require = createRequire(import.meta.url);
@@ -340,6 +363,7 @@ export function installKernelFixes(): boolean {
   register('SplitV', (args: SplitArgs) => fastSplit(args, stockSlice));
   register('Sum', (args: SumArgs) => fastSum(args, sum!.kernelFunc as unknown as StockKernel));
   register(FUSED_ADAM, fusedAdam);
+  register(FUSED_RELU_GRAD, fusedReluGrad);
   register('Identity', (args: { inputs: { x: tf.TensorInfo }; backend: WasmBackendLike }) => {
     const { x } = args.inputs;
     args.backend.incRef(x.dataId);
@@ -353,12 +377,20 @@ export function removeKernelFixes(): void {
   if (stock === undefined) return;
   for (const name of REPLACED) tf.unregisterKernel(name, 'wasm');
   tf.unregisterKernel(FUSED_ADAM, 'wasm');
+  tf.unregisterKernel(FUSED_RELU_GRAD, 'wasm');
   for (const config of stock.configs) tf.registerKernel(config);
   stock = undefined;
 }
 
-/** Name of wmgym's one-pass Adam kernel ({@link fusedAdamAvailable}). */
+/** Name of wmgym's one-pass Adam kernel ({@link fusedKernelsAvailable}). */
 export const FUSED_ADAM = 'WmgymAdam';
+
+/**
+ * Name of wmgym's relu-gradient kernel ({@link fusedKernelsAvailable}):
+ * `tf.engine().runKernel(FUSED_RELU_GRAD, { dy, y })` is `dy · step(y)` in one pass, bit-identical
+ * to `tf.mul(dy, tf.step(y))` (two kernels) for `dy` and `y` of the same shape.
+ */
+export const FUSED_RELU_GRAD = 'WmgymReluGrad';
 
 /** Constants of one {@link FUSED_ADAM} step, each used as the float32 `tf.scalar` would hold. */
 export interface FusedAdamAttrs {
@@ -372,13 +404,45 @@ export interface FusedAdamAttrs {
 }
 
 /**
- * Whether {@link FUSED_ADAM} runs here: `tf.engine().runKernel(FUSED_ADAM, { p, m, v, g }, attrs)`
- * returns `[p', m', v']` of one Adam step in one pass over the values, bit-identical to the
- * elementwise tfjs ops of agents/nn/optimizer.ts (about ten kernels, each a pass over memory).
+ * Whether wmgym's fused kernels run here. {@link FUSED_ADAM}:
+ * `tf.engine().runKernel(FUSED_ADAM, { p, m, v, g }, attrs)` returns `[p', m', v']` of one Adam
+ * step in one pass over the values, bit-identical to the elementwise tfjs ops of
+ * agents/nn/optimizer.ts (about ten kernels, each a pass over memory); {@link FUSED_RELU_GRAD}.
  */
-export function fusedAdamAvailable(): boolean {
+export function fusedKernelsAvailable(): boolean {
   if (stock === undefined || tf.getBackend() !== 'wasm') return false;
   return kernelsOf(tf.backend() as unknown as WasmBackendLike) !== undefined;
+}
+
+/** Throws unless every input is float32 with `n` values and the kernels run (fused kernels' inputs). */
+function checkFusedInputs(
+  kernel: string,
+  inputs: Record<string, tf.TensorInfo>,
+  n: number,
+  kernels: WasmKernels | undefined,
+): asserts kernels is WasmKernels {
+  for (const [name, x] of Object.entries(inputs)) {
+    if (kernels === undefined || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) !== n)
+      throw new InvalidOptionError(
+        `${kernel} input ${name}`,
+        `${x.dtype}[${x.shape.join(', ')}]${kernels === undefined ? ' (kernels unavailable)' : ''}`,
+        `float32 values as many as the first input (${n}), with fusedKernelsAvailable()`,
+      );
+  }
+}
+
+function fusedReluGrad(args: {
+  inputs: { dy: tf.TensorInfo; y: tf.TensorInfo };
+  backend: WasmBackendLike;
+}): tf.TensorInfo {
+  const { inputs, backend } = args;
+  const kernels = kernelsOf(backend);
+  const n = tf.util.sizeFromShape(inputs.dy.shape);
+  checkFusedInputs(FUSED_RELU_GRAD, inputs, n, kernels);
+  const at = (x: tf.TensorInfo): number => backend.dataIdMap.get(x.dataId).memoryOffset;
+  const out = backend.makeOutput([...inputs.dy.shape], 'float32');
+  kernels.reluGrad(at(inputs.dy), at(inputs.y), at(out), n);
+  return out;
 }
 
 function fusedAdam(args: {
@@ -389,18 +453,11 @@ function fusedAdam(args: {
   const { inputs, backend, attrs } = args;
   const kernels = kernelsOf(backend);
   const n = tf.util.sizeFromShape(inputs.p.shape);
-  for (const [name, x] of Object.entries(inputs)) {
-    if (kernels === undefined || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) !== n)
-      throw new InvalidOptionError(
-        `${FUSED_ADAM} input ${name}`,
-        `${x.dtype}[${x.shape.join(', ')}]${kernels === undefined ? ' (kernels unavailable)' : ''}`,
-        `float32 values as many as p (${n}), on wasm with fusedAdamAvailable()`,
-      );
-  }
+  checkFusedInputs(FUSED_ADAM, inputs, n, kernels);
   const at = (x: tf.TensorInfo): number => backend.dataIdMap.get(x.dataId).memoryOffset;
   const outs = [0, 1, 2].map(() => backend.makeOutput([...inputs.p.shape], 'float32'));
   const [p, m, v] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-  kernels!.adam(
+  kernels.adam(
     at(inputs.p),
     at(inputs.m),
     at(inputs.v),
@@ -467,14 +524,32 @@ function fastSum(args: SumArgs, stockSum: StockKernel): tf.TensorInfo {
     : x.shape.filter((_, i) => i < first || i > last);
   const backend = args.backend;
   const out = backend.makeOutput(shape, 'float32');
-  const heap = backend.wasm.HEAPF32;
-  const from = backend.dataIdMap.get(x.dataId).memoryOffset / 4;
-  const to = backend.dataIdMap.get(out.dataId).memoryOffset / 4;
+  const from = backend.dataIdMap.get(x.dataId).memoryOffset;
+  const to = backend.dataIdMap.get(out.dataId).memoryOffset;
+  const kernels = kernelsOf(backend);
+  if (kernels !== undefined) kernels.colsum(from, to, outer, reduce, inner);
+  else sumMiddleAxis(backend.wasm.HEAPF32, from / 4, to / 4, outer, reduce, inner);
+  return out;
+}
+
+/**
+ * Sums `outer` x `reduce` x `inner` float32 values at `heap[from]` over the middle axis into
+ * `heap[to]`, in order: four rows at a time (a quarter of the loads and stores of the running
+ * sum), then the rest. wmgym's `colsum` kernel does exactly this, faster; this is the reference it
+ * is tested against and the path when the kernels cannot load.
+ */
+export function sumMiddleAxis(
+  heap: Float32Array,
+  from: number,
+  to: number,
+  outer: number,
+  reduce: number,
+  inner: number,
+): void {
   const acc = new Float32Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);
     let r = 0;
-    // Four rows per pass (a quarter of the loads and stores of the accumulator), then the rest.
     for (; r + 4 <= reduce; r += 4) {
       const b0 = from + (o * reduce + r) * inner;
       const b1 = b0 + inner;
@@ -490,7 +565,6 @@ function fastSum(args: SumArgs, stockSum: StockKernel): tf.TensorInfo {
     }
     heap.set(acc, to + o * inner);
   }
-  return out;
 }
 
 /** `Slice` as a strided copy on the heap (the stock kernel reads the whole input to JavaScript first). */
@@ -602,17 +676,48 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
   const kernels = kernelsOf(backend);
   if (
     kernels !== undefined &&
-    bias === null &&
     prelu === null &&
-    activation === 'linear' &&
-    ((transposeA && Math.min(m, n) < SMALL) || k < SMALL_INNER)
+    (activation === 'linear' || activation === 'relu') &&
+    (bias === null || bias.dtype === 'float32') &&
+    (k < SMALL_INNER || (transposeA && Math.min(m, n) < SMALL))
   )
-    return smallProduct(args, kernels, batch, batchA, batchB, outBatchDims, m, k, n);
+    return smallProduct(args, kernels, batch, batchA, batchB, outBatchDims, m, k, n, perMatrixBias);
 
   const temporaries: tf.TensorInfo[] = [];
   const a3 = transposeA
     ? transposeLast(backend, a, batchA, k, m, temporaries)
     : as3d(a, batchA, m, k);
+  if (
+    kernels !== undefined &&
+    prelu === null &&
+    (activation === 'linear' || activation === 'relu') &&
+    (bias === null || bias.dtype === 'float32')
+  ) {
+    // wmgym's gemm reads B as it is (nothing packed): only a transposed B is copied, and kept.
+    const b3 = transposeB
+      ? derived(backend, b, 'T', false, () => transposeLast(backend, b, batchB, n, k, []))
+      : b;
+    const out = backend.makeOutput([...outBatchDims, m, n], 'float32');
+    const offset = (x: tf.TensorInfo): number => backend.dataIdMap.get(x.dataId).memoryOffset;
+    const [aBase, bBase, cBase] = [offset(a3), offset(b3), offset(out)];
+    const biasBase = bias === null ? 0 : offset(bias);
+    const threads = gemmThreadsOf(backend, kernels);
+    for (let i = 0; i < batch; i++) {
+      threads.gemm(
+        aBase + (batchA === 1 ? 0 : i * m * k * FLOAT_BYTES),
+        bBase + (batchB === 1 ? 0 : i * k * n * FLOAT_BYTES),
+        cBase + i * m * n * FLOAT_BYTES,
+        m,
+        k,
+        n,
+        biasBase + (perMatrixBias ? i * n * FLOAT_BYTES : 0),
+        bias === null ? 0 : 1,
+        activation === 'relu' ? 1 : 0,
+      );
+    }
+    for (const t of temporaries) backend.disposeData(t.dataId);
+    return out;
+  }
   // The right operand is what XNNPACK packs (about 4 ns a value): it and everything made from it
   // (its transpose, its matrices, a bias's per-matrix copies) are kept with it, so a weight used
   // again (the next act, a second pass through the same critic) finds its packed operator cached.
@@ -720,19 +825,21 @@ function watchDisposal(backend: WasmBackendLike): void {
   };
 }
 
-/** `Aᵀ·op(B)` with fewer rows or columns than this runs on {@link WasmKernels.atb}. */
+/** Products with fewer rows or columns than this run on {@link WasmKernels.atb}. */
 const SMALL = 16;
-/** Products (without bias) over fewer than this many terms run on {@link WasmKernels.atb}. */
-const SMALL_INNER = 4;
+/** Products over fewer than this many terms run on {@link WasmKernels.atb}. */
+const SMALL_INNER = 16;
 
 /**
- * `C = op(A)·op(B)` with little arithmetic for XNNPACK's fixed costs (a transposed `A` copied, all
- * of `op(B)` packed) on wmgym's `atb` kernel: `Aᵀ·op(B)` with few rows or few columns (the weight
- * gradient `xᵀ·dy` of an input or an output layer), and products over 1 to 3 terms (`dy·Wᵀ` of an
- * output layer). `atb` takes `op(A)ᵀ` and `op(B)`; with one term both are the stored data, else
- * the small side is transposed first. It vectorises over C's wider side: with few columns it
- * computes `Cᵀ = op(B)ᵀ·op(A)ᵀ` and transposes that small result. Bit-identical to XNNPACK's
- * product of the transposed operands (tests compare them).
+ * `C = op(A)·op(B) (+ bias) (relu)` with too little arithmetic for XNNPACK's fixed costs (all of
+ * `op(B)` packed, about 4 ns a value, before every product with a fresh right operand; a transposed
+ * `A` copied) on wmgym's `atb` kernel: products with few rows or few columns (a layer with few
+ * outputs, acting on one observation, the weight gradient `xᵀ·dy` of an input or an output layer)
+ * and products over few terms (a layer with few inputs, `dy·Wᵀ` of an output layer). `atb` takes
+ * `op(A)ᵀ` and `op(B)`; with one term both are the stored data, else `A` (or `B`) is transposed
+ * first where needed. It vectorises over C's wider side: with fewer columns than rows it computes
+ * `Cᵀ = op(B)ᵀ·op(A)ᵀ` (the bias then runs down its rows) and transposes that small result.
+ * Bit-identical to XNNPACK's fused product (tests compare them).
  */
 function smallProduct(
   args: KernelArgs,
@@ -744,10 +851,13 @@ function smallProduct(
   m: number,
   k: number,
   n: number,
+  perMatrixBias: boolean,
 ): tf.TensorInfo {
   const { backend } = args;
   const { a, b } = args.inputs;
+  const bias = args.inputs.bias ?? null;
   const { transposeA, transposeB } = args.attrs;
+  const relu = args.attrs.activation === 'relu' ? 1 : 0;
   const temporaries: tf.TensorInfo[] = [];
   // op(A)ᵀ as k x m and op(B) as k x n (a k = 1 matrix and its transpose share a layout).
   const at = transposeA || k === 1 ? a : transposeLast(backend, a, batchA, m, k, temporaries);
@@ -755,18 +865,22 @@ function smallProduct(
   const out = backend.makeOutput([...outBatchDims, m, n], 'float32');
   const offset = (x: tf.TensorInfo): number => backend.dataIdMap.get(x.dataId).memoryOffset;
   const [aBase, dBase, cBase] = [offset(at), offset(d), offset(out)];
+  const biasBase = bias === null ? 0 : offset(bias);
   const swap = n < m;
+  // Where the bias runs: along C's rows (mode 1), or down the rows of Cᵀ (mode 2).
+  const biasMode = bias === null ? 0 : swap ? 2 : 1;
   const scratch = swap && n > 1 ? backend.makeOutput([n, m], 'float32') : undefined;
   if (scratch !== undefined) temporaries.push(scratch);
   for (let i = 0; i < batch; i++) {
     const ai = aBase + (batchA === 1 ? 0 : i * k * m * FLOAT_BYTES);
     const di = dBase + (batchB === 1 ? 0 : i * k * n * FLOAT_BYTES);
     const ci = cBase + i * m * n * FLOAT_BYTES;
-    if (!swap) kernels.atb(ai, di, ci, k, m, n);
+    const bi = biasBase + (perMatrixBias ? i * n * FLOAT_BYTES : 0);
+    if (!swap) kernels.atb(ai, di, ci, k, m, n, bi, biasMode, relu);
     else if (scratch === undefined)
-      kernels.atb(di, ai, ci, k, n, m); // Cᵀ (1 x m) is laid out as C
+      kernels.atb(di, ai, ci, k, n, m, bi, biasMode, relu); // Cᵀ (1 x m) is laid out as C
     else {
-      kernels.atb(di, ai, offset(scratch), k, n, m);
+      kernels.atb(di, ai, offset(scratch), k, n, m, bi, biasMode, relu);
       kernels.transpose(offset(scratch), ci, 1, n, m);
     }
   }
@@ -777,6 +891,38 @@ function smallProduct(
 /** wmgym's wasm kernels on the backend's memory, or undefined if they cannot run there. */
 function kernelsOf(backend: WasmBackendLike): WasmKernels | undefined {
   return wasmKernels(backend.wasm.wasmMemory ?? backend.wasm.asm?.memory);
+}
+
+let gemmThreads: { kernels: WasmKernels; threads: GemmThreads } | undefined;
+
+/**
+ * Resolves to the number of gemm helper threads running (the backend's threads less the calling
+ * one; 0 off the threaded build or without wmgym's kernels) once they all run or after `timeoutMs`.
+ * Products never wait for helpers: until one runs, the calling thread computes its rows.
+ */
+export async function gemmHelpersReady(timeoutMs = 10_000): Promise<number> {
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const kernels =
+    kernelFixesInstalled() && tf.getBackend() === 'wasm' ? kernelsOf(backend) : undefined;
+  return kernels === undefined ? 0 : gemmThreadsOf(backend, kernels).ready(timeoutMs);
+}
+
+/**
+ * The gemm thread pool for these kernels: as many threads as the backend's (helpers only on a
+ * shared memory, i.e. tfjs's threaded build), started on first use.
+ */
+function gemmThreadsOf(backend: WasmBackendLike, kernels: WasmKernels): GemmThreads {
+  if (gemmThreads?.kernels !== kernels) {
+    gemmThreads?.threads.dispose();
+    const memory = (backend.wasm.wasmMemory ?? backend.wasm.asm?.memory) as WasmMemory;
+    const shared = isSharedMemory(memory);
+    const helpers = shared ? Math.max(0, (current?.threads ?? 1) - 1) : 0;
+    gemmThreads = {
+      kernels,
+      threads: new GemmThreads(kernels, kernelsModule(shared), memory, helpers),
+    };
+  }
+  return gemmThreads.threads;
 }
 
 /** `x` seen as `[batch, rows, cols]` (same data). */

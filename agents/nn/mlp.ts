@@ -9,7 +9,13 @@
  */
 import { InvalidOptionError } from '../../envs/core/errors.js';
 import type { Rng } from '../../envs/core/rng.js';
-import { backendInfo, kernelFixesInstalled, tf } from './backend.js';
+import {
+  backendInfo,
+  FUSED_RELU_GRAD,
+  fusedKernelsAvailable,
+  kernelFixesInstalled,
+  tf,
+} from './backend.js';
 import { fanInUniform, orthogonal, type ParameterSet, type ParameterTensors } from './params.js';
 
 /** Hidden-layer activations. */
@@ -209,7 +215,10 @@ function makeDense(
         const [xs, ws, ys] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const g = dy as tf.Tensor;
         let dz: tf.Tensor;
-        if (activation === 'relu') dz = tf.mul(g, tf.step(ys));
+        if (activation === 'relu')
+          dz = fusedKernelsAvailable()
+            ? tf.engine().runKernel<tf.Tensor>(FUSED_RELU_GRAD, { dy: g, y: ys })
+            : tf.mul(g, tf.step(ys));
         else if (activation === 'tanh') dz = tf.mul(g, tf.sub(1, tf.square(ys)));
         else dz = g;
         let dw: tf.Tensor;

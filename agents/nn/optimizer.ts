@@ -4,7 +4,7 @@
  * number of layers; its state (step, m, v) is saved with the agent.
  */
 import { InvalidStateError, formatValue } from '../../envs/core/errors.js';
-import { FUSED_ADAM, fusedAdamAvailable, tf, type FusedAdamAttrs } from './backend.js';
+import { FUSED_ADAM, fusedKernelsAvailable, tf, type FusedAdamAttrs } from './backend.js';
 import type { ParameterSet } from './params.js';
 
 /** Options of {@link Adam}. */
@@ -77,6 +77,19 @@ export class Adam {
    * `maxGradNorm` is set. The gradient is not disposed.
    */
   step(gradient: tf.Tensor): AdamStepResult {
+    return { gradNorm: this.update(gradient, true)! };
+  }
+
+  /**
+   * {@link Adam.step} without the norm report: when nothing is clipped, no pass over the gradient
+   * to measure it (SAC logs no gradient norms).
+   */
+  stepWithoutNorm(gradient: tf.Tensor): void {
+    this.update(gradient, false)?.dispose();
+  }
+
+  /** One Adam update; returns the gradient norm when `report` (or when clipping measured it). */
+  private update(gradient: tf.Tensor, report: boolean): tf.Scalar | undefined {
     this.ensureState();
     const c = this.constants!;
     this.steps++;
@@ -84,10 +97,11 @@ export class Adam {
     const stepSize = this.learningRate / (1 - this.beta1 ** t);
     const denomScale = 1 / Math.sqrt(1 - this.beta2 ** t);
     const [newParams, newM, newV, gradNorm] = tf.tidy(
-      (): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Scalar] => {
-        const norm = tf.sqrt(tf.sum<tf.Scalar>(tf.square(gradient)));
+      (): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Scalar | undefined] => {
+        const measure = report || this.maxGradNorm !== undefined;
+        const norm = measure ? tf.sqrt(tf.sum<tf.Scalar>(tf.square(gradient))) : undefined;
         let g = gradient;
-        if (this.maxGradNorm !== undefined) {
+        if (norm !== undefined && this.maxGradNorm !== undefined) {
           // torch.nn.utils.clip_grad_norm_: g · min(1, max / (‖g‖ + 1e-6)).
           const coefficient = tf.minimum(
             c.one,
@@ -95,7 +109,7 @@ export class Adam {
           );
           g = tf.mul(g, coefficient);
         }
-        if (fusedAdamAvailable()) {
+        if (fusedKernelsAvailable()) {
           const attrs: FusedAdamAttrs = {
             beta1: this.beta1,
             oneMinusBeta1: 1 - this.beta1,
@@ -127,7 +141,7 @@ export class Adam {
     newM.dispose();
     newV.dispose();
     newParams.dispose();
-    return { gradNorm };
+    return gradNorm;
   }
 
   /** The state to save. */

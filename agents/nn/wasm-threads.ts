@@ -13,7 +13,9 @@
  *
  * Only matrix products and convolutions run on the pool (elementwise kernels stay on the calling
  * thread). Results of a product do not depend on the number of threads: XNNPACK splits the
- * output into tiles, and each output element is still one dot product in the same order.
+ * output into tiles, and each output element is still one dot product in the same order. With
+ * wmgym's kernels, agents/nn/backend.ts starts this build with a pool of one (its products run on
+ * wmgym's gemm threads, ./gemm-threads.ts, which need the build's shared memory).
  */
 import { resolveObjectURL } from 'node:buffer';
 import { readFileSync } from 'node:fs';

@@ -6,6 +6,7 @@ import {
   initBackend,
   backendInfo,
   countKernels,
+  gemmHelpersReady,
   installKernelFixes,
   kernelFixesInstalled,
   parseBackendName,
@@ -102,19 +103,21 @@ test('WMGYM_THREADS values are checked: 1 to 8 threads, anything else is an Inva
 });
 
 test('a product and its gradients are bit-identical on one thread and on two', (t) => {
-  const run = (threads: string): { threads: number; results: string[] } => {
+  const run = (threads: string): { threads: number; helpers: number; results: string[] } => {
     const child = spawnSync(process.execPath, ['--import=tsx', 'test/helpers/wasm-products.ts'], {
       encoding: 'utf8',
       env: { ...process.env, WMGYM_THREADS: threads },
       timeout: 60_000,
     });
     t.is(child.status, 0, child.stderr);
-    return JSON.parse(child.stdout) as { threads: number; results: string[] };
+    return JSON.parse(child.stdout) as { threads: number; helpers: number; results: string[] };
   };
   const one = run('1');
   const two = run('2');
   t.is(one.threads, 1);
   t.is(two.threads, 2);
+  t.is(one.helpers, 0);
+  t.is(two.helpers, 1, 'one gemm helper thread beside the calling thread');
   t.is(two.results.length, 3);
   t.deepEqual(two.results, one.results);
 });
@@ -326,6 +329,68 @@ test.serial(
 );
 
 test.serial(
+  "fused products (bias shared or per matrix, relu or linear; any remainders, split across threads) match XNNPACK's bit for bit",
+  async (t) => {
+    await gemmHelpersReady();
+    // [what, x shape, w shape, bias per matrix, activation]
+    const cases: [string, number[], number[], boolean, 'relu' | 'linear'][] = [
+      ['256-wide layer, split across threads', [256, 256], [256, 256], false, 'relu'],
+      ['rows and columns left over', [130, 70], [70, 45], false, 'relu'],
+      ['odd everything, linear', [37, 21], [21, 19], false, 'linear'],
+      ['twin networks, per-matrix bias', [2, 66, 40], [2, 40, 36], true, 'relu'],
+      ['one input row (acting)', [1, 64], [64, 64], false, 'relu'],
+      ['one output (a critic head)', [2, 90, 64], [2, 64, 1], true, 'linear'],
+      ['three inputs, few columns', [50, 3], [3, 20], false, 'relu'],
+      ['four inputs, x broadcast', [1, 40, 4], [2, 4, 70], true, 'relu'],
+      ['two inputs, one output', [33, 2], [2, 1], false, 'linear'],
+    ];
+    cases.forEach(([what, xShape, wShape, perMatrix, activation], i) => {
+      const x = seeded(xShape, 200 + i);
+      const w = seeded(wShape, 300 + i);
+      const count = Math.max(
+        xShape.length === 3 ? xShape[0]! : 1,
+        wShape.length === 3 ? wShape[0]! : 1,
+      );
+      const n = wShape[wShape.length - 1]!;
+      const bias = perMatrix ? seeded([count, 1, n], 400 + i) : seeded([n], 400 + i);
+      const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 };
+      installKernelFixes();
+      const fixed = tf.tidy(
+        () =>
+          tf
+            .engine()
+            .runKernel<tf.Tensor>('_FusedMatMul', { a: x, b: w, bias }, attrs)
+            .dataSync() as Float32Array,
+      );
+      // Reference: tfjs's own kernel, one matrix at a time, each with a bias created rank-1.
+      const biasValues = bias.dataSync();
+      removeKernelFixes();
+      const reference = tf.tidy(() => {
+        const xs = matrices(x, count);
+        const ws = matrices(w, count);
+        const products = xs.map((xi, j) =>
+          tf.engine().runKernel<tf.Tensor>(
+            '_FusedMatMul',
+            {
+              a: tf.reshape(xi, [1, ...xi.shape]),
+              b: tf.reshape(ws[j]!, [1, ...ws[j]!.shape]),
+              bias: tf.tensor1d(
+                biasValues.slice(perMatrix ? j * n : 0, (perMatrix ? j * n : 0) + n),
+              ),
+            },
+            attrs,
+          ),
+        );
+        return tf.concat(products).dataSync() as Float32Array;
+      });
+      installKernelFixes();
+      t.is(fixed.length, reference.length, what);
+      identical(t, [fixed], [reference], what);
+    });
+  },
+);
+
+test.serial(
   'the gradients of a fused dense layer are bit-identical to stock kernels on explicit transposes',
   (t) => {
     const x = seeded([1, 40, 12], 11);
@@ -442,5 +507,29 @@ test.serial(
       message:
         /Invalid option WMGYM_BACKEND: expected "tensorflow" \(or "node"\), "wasm" or "cpu", received "wsam"/,
     });
+  },
+);
+
+test.serial(
+  'a NaN reaching a fused relu stays NaN, as with tf.relu (XNNPACK would clamp it to 0)',
+  (t) => {
+    const x = tf.tensor2d([
+      [NaN, 1],
+      [1, 1],
+      [-1, -1],
+    ]);
+    const w = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    const bias = tf.tensor1d([0, 0]);
+    installKernelFixes();
+    const fused = tf.tidy(() =>
+      Array.from(tf.fused.matMul({ a: x, b: w, bias, activation: 'relu' }).dataSync()),
+    );
+    const unfused = tf.tidy(() => Array.from(tf.relu(tf.add(tf.matMul(x, w), bias)).dataSync()));
+    t.deepEqual(fused, [NaN, NaN, 4, 6, 0, 0]);
+    t.deepEqual(fused, unfused);
+    tf.dispose([x, w, bias]);
   },
 );
