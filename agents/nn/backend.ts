@@ -674,25 +674,20 @@ function fastMatMul(args: KernelArgs, fused: StockKernel, fallback: StockKernel)
 
   const activation = attrs.activation ?? 'linear';
   const kernels = kernelsOf(backend);
-  if (
+  // wmgym's kernels take float32 products with a linear or relu activation; XNNPACK the rest.
+  const own =
     kernels !== undefined &&
     prelu === null &&
     (activation === 'linear' || activation === 'relu') &&
-    (bias === null || bias.dtype === 'float32') &&
-    (k < SMALL_INNER || (transposeA && Math.min(m, n) < SMALL))
-  )
+    (bias === null || bias.dtype === 'float32');
+  if (own && (k < SMALL_INNER || (transposeA && Math.min(m, n) < SMALL)))
     return smallProduct(args, kernels, batch, batchA, batchB, outBatchDims, m, k, n, perMatrixBias);
 
   const temporaries: tf.TensorInfo[] = [];
   const a3 = transposeA
     ? transposeLast(backend, a, batchA, k, m, temporaries)
     : as3d(a, batchA, m, k);
-  if (
-    kernels !== undefined &&
-    prelu === null &&
-    (activation === 'linear' || activation === 'relu') &&
-    (bias === null || bias.dtype === 'float32')
-  ) {
+  if (own) {
     // wmgym's gemm reads B as it is (nothing packed): only a transposed B is copied, and kept.
     const b3 = transposeB
       ? derived(backend, b, 'T', false, () => transposeLast(backend, b, batchB, n, k, []))
@@ -825,7 +820,7 @@ function watchDisposal(backend: WasmBackendLike): void {
   };
 }
 
-/** Products with fewer rows or columns than this run on {@link WasmKernels.atb}. */
+/** Products `Aᵀ·op(B)` with fewer rows or columns than this run on {@link WasmKernels.atb}. */
 const SMALL = 16;
 /** Products over fewer than this many terms run on {@link WasmKernels.atb}. */
 const SMALL_INNER = 16;
