@@ -32,7 +32,7 @@ const SLOTS = ARGS + 10;
 const SPIN_MS = 2;
 /**
  * Products with fewer multiply-adds than this (about 100 µs of work) run on the calling thread alone:
- * split, PPO's 64x64x64 products ran 1.4x slower (a wake-up and a wait per product).
+ * with PPO's 64x64x64 products split, its minibatch ran 1.4x slower (a wake-up and a wait per product).
  */
 const MIN_SPLIT_TERMS = 1 << 20;
 /** A helper that has not answered after this long is reported (InvalidStateError). */
@@ -77,7 +77,7 @@ interface Helper {
 export class GemmThreads {
   private readonly kernels: WasmKernels;
   private readonly helpers: Helper[];
-  /** Indices of the helpers given a band by the current product (preallocated: no allocation per product). */
+  /** Indices of the helpers running for the current product (preallocated: nothing allocated per product). */
   private readonly busy: Int32Array;
 
   /**
@@ -99,11 +99,6 @@ export class GemmThreads {
     this.busy = new Int32Array(helpers);
   }
 
-  /** Helper threads started (ready or not). */
-  get helperCount(): number {
-    return this.helpers.length;
-  }
-
   /**
    * `C = A·B (+ bias) (relu)` for an `m` x `k` A, `k` x `n` B and `m` x `n` C (byte offsets; see
    * {@link WasmKernels.gemm}), its rows shared among the ready helpers and the calling thread.
@@ -120,16 +115,16 @@ export class GemmThreads {
     relu: number,
   ): void {
     const helpers = this.helpers;
-    let parts = 1;
+    // The helpers running now, read once (one may start meanwhile: it joins the next product).
+    let ready = 0;
     if (m * k * n >= MIN_SPLIT_TERMS)
-      for (const h of helpers) if (Atomics.load(h.control, READY) === 1) parts++;
+      for (let i = 0; i < helpers.length; i++)
+        if (Atomics.load(helpers[i]!.control, READY) === 1) this.busy[ready++] = i;
     // Bands of whole 4-row blocks (the kernel's block height), the first for the calling thread.
-    const band = Math.ceil(m / parts / 4) * 4;
-    let row0 = band;
+    const band = Math.ceil(m / (ready + 1) / 4) * 4;
     let started = 0;
-    for (let i = 0; i < helpers.length && parts > 1 && row0 < m; i++) {
-      const ctl = helpers[i]!.control;
-      if (Atomics.load(ctl, READY) !== 1) continue;
+    for (let row0 = band; started < ready && row0 < m; row0 += band) {
+      const ctl = helpers[this.busy[started++]!]!.control;
       ctl[ARGS] = a;
       ctl[ARGS + 1] = b;
       ctl[ARGS + 2] = c;
@@ -142,8 +137,6 @@ export class GemmThreads {
       ctl[ARGS + 9] = relu;
       Atomics.add(ctl, SEQ, 1);
       if (Atomics.load(ctl, HELPER_SLEEPS) === 1) Atomics.notify(ctl, SEQ);
-      this.busy[started++] = i;
-      row0 += band;
     }
     this.kernels.gemm(a, b, c, k, n, 0, Math.min(m, band), bias, hasBias, relu);
     for (let j = 0; j < started; j++) this.await(helpers[this.busy[j]!]!);
