@@ -90,6 +90,11 @@ export interface Agent<O = unknown, A = unknown> {
    * (no real transition).
    */
   observeBatch?(transitions: readonly (Transition<O, A> | null)[]): Promise<void>;
+  /**
+   * Called by `evaluate()` before each evaluation episode (planners drop their warm starts here;
+   * in training an agent sees episode ends in its transitions).
+   */
+  onEpisodeStart?(): void;
   /** Called by `train()` before the first step (and again on resume). */
   onTrainStart?(context: TrainContext): void;
   /** Metrics accumulated since the last call (means over updates), then cleared. */

@@ -97,6 +97,7 @@ export async function evaluate<O, A>(
   const successes: (boolean | null)[] = [];
   for (let episode = 0; episode < episodes; episode++) {
     let { observation, info } = env.reset(episode === 0 ? { seed } : {});
+    agent.onEpisodeStart?.();
     let total = 0;
     let length = 0;
     for (;;) {

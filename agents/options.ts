@@ -18,7 +18,9 @@ export type FieldRule =
   | { kind: 'boolean' }
   | { kind: 'choice'; values: readonly (string | number)[] }
   | { kind: 'sizes' }
-  | { kind: 'seed' };
+  | { kind: 'seed' }
+  /** A plain JSON object (copied), checked in depth by whoever reads it. */
+  | { kind: 'object' };
 
 /** Rules for every field of a config. */
 export type ConfigRules<C> = { readonly [K in keyof C]-?: FieldRule };
@@ -102,6 +104,10 @@ function checkField(option: string, value: unknown, rule: FieldRule): unknown {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
         throw new InvalidOptionError(option, value, 'a non-negative integer');
       return value;
+    case 'object':
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new InvalidOptionError(option, value, 'an object of options');
+      return JSON.parse(JSON.stringify(value)) as unknown;
   }
 }
 

@@ -1,0 +1,96 @@
+import test from 'ava';
+import { initBackend } from '../../agents/nn/backend.js';
+import { ReplayBuffer } from '../../agents/buffers/replay-buffer.js';
+import { InvalidOptionError, InvalidValueError } from '../../envs/core/errors.js';
+import { WorldModelTrainer, replayData } from '../../worldmodel/trainer.js';
+import { WorldModel } from '../../worldmodel/world-model.js';
+import { linearData, linearSpaces } from './helpers.js';
+
+test.before(async () => {
+  await initBackend({ quiet: true });
+});
+
+const small = { hiddenSize: 32, backboneSizes: [32, 32] };
+
+test('trainStep lowers the losses of a batch it is repeated on', async (t) => {
+  const model = WorldModel.create(linearSpaces, small);
+  await model.ready();
+  const data = linearData(256, 1);
+  model.fitStatistics(data.states, data.nextStates, data.rewards, data.size);
+  const trainer = new WorldModelTrainer(model, { learningRate: 3e-3 });
+  const first = await trainer.trainStep(data);
+  let last = first;
+  for (let i = 0; i < 60; i++) last = await trainer.trainStep(data);
+  t.true(last.transition < 0.3 * first.transition, `${first.transition} -> ${last.transition}`);
+  t.true(last.reward < first.reward);
+});
+
+test('fit stops early on the holdout, respects maxUpdates and picks the elites with the lowest holdout loss', async (t) => {
+  const model = WorldModel.create(linearSpaces, { ...small, ensembleSize: 4, elites: 2 });
+  await model.ready();
+  const data = linearData(600, 2);
+  const trainer = new WorldModelTrainer(model, { batchSize: 64 });
+  const capped = await trainer.fit(data, { epochs: 100, maxUpdates: 7 });
+  t.is(capped.updates, 7);
+  const result = await trainer.fit(data, { epochs: 400, patience: 2 });
+  t.true(result.epochs < 400, `stopped after ${result.epochs} epochs`);
+  t.is(result.holdout.length, 4);
+  const sorted = [...result.holdout].map((l, m) => ({ l, m })).sort((a, b) => a.l - b.l);
+  t.deepEqual(result.elites, [sorted[0]!.m, sorted[1]!.m]);
+  t.deepEqual(Array.from(model.elites), result.elites);
+  t.is(result.trainSize, 540);
+  t.is(model.stats.count, 540);
+});
+
+test('fit reads every transition of a replay buffer, from every environment column', async (t) => {
+  const replay = new ReplayBuffer({ capacity: 40, observationSize: 3, actionSize: 1, numEnvs: 2 });
+  const data = linearData(30, 3);
+  for (let i = 0; i < 30; i++) {
+    replay.add(
+      {
+        observation: data.states.slice(i * 3, i * 3 + 3),
+        action: data.actions.slice(i, i + 1),
+        reward: data.rewards[i]!,
+        nextObservation: data.nextStates.slice(i * 3, i * 3 + 3),
+        terminated: false,
+        truncated: false,
+      },
+      i % 2,
+    );
+  }
+  const all = replayData(replay);
+  t.is(all.size, 30);
+  const model = WorldModel.create(linearSpaces, small);
+  const result = await new WorldModelTrainer(model).fit(replay, { epochs: 2, holdoutFraction: 0 });
+  t.is(result.trainSize, 30);
+  t.deepEqual(result.holdout, []);
+});
+
+test('the trainer rejects bad options and malformed data with typed errors', async (t) => {
+  const model = WorldModel.create(linearSpaces, small);
+  t.throws(() => new WorldModelTrainer(model, { learningRate: -1 }), {
+    instanceOf: InvalidOptionError,
+    message: /learningRate/,
+  });
+  const trainer = new WorldModelTrainer(model);
+  const data = linearData(10, 1);
+  await t.throwsAsync(() => trainer.fit(data, { holdoutFraction: 1 }), {
+    instanceOf: InvalidOptionError,
+    message: /holdoutFraction/,
+  });
+  await t.throwsAsync(() => trainer.fit(data, { epochs: 0 }), {
+    instanceOf: InvalidOptionError,
+    message: /epochs/,
+  });
+  const bad = { ...data, rewards: data.rewards.slice(0, 5) };
+  await t.throwsAsync(() => trainer.fit(bad), {
+    instanceOf: InvalidValueError,
+    message: /5 rewards|rewards 5/,
+  });
+  const nan = { ...data, rewards: data.rewards.slice() };
+  nan.rewards[3] = NaN;
+  await t.throwsAsync(() => trainer.fit(nan), {
+    instanceOf: InvalidValueError,
+    message: /reward of transition 3/,
+  });
+});

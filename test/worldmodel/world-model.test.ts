@@ -1,0 +1,291 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import '../../envs/index.js';
+import { initBackend } from '../../agents/nn/backend.js';
+import {
+  InvalidOptionError,
+  InvalidStateError,
+  InvalidValueError,
+} from '../../envs/core/errors.js';
+import { make } from '../../envs/core/registry.js';
+import { Box, Discrete, MultiBinary } from '../../envs/core/space.js';
+import { collectTrajectories } from '../../worldmodel/evaluate.js';
+import { WorldModelTrainer } from '../../worldmodel/trainer.js';
+import { WorldModel } from '../../worldmodel/world-model.js';
+import { linearData, linearSpaces, transitionsOf } from './helpers.js';
+
+test.before(async () => {
+  await initBackend({ quiet: true });
+});
+
+const small = { hiddenSize: 32, backboneSizes: [32, 32] };
+
+function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return s / a.length;
+}
+
+/** Zeroes the output layer and sets its bias, so every member outputs `bias` whatever the input. */
+function fixOutputs(model: WorldModel, bias: (member: number, output: number) => number): void {
+  const values = model.params.read().slice();
+  const last = model.params.pieces.filter((p) => p.name.startsWith('backbone.'));
+  const w = last[last.length - 2]!;
+  const b = last[last.length - 1]!;
+  values.fill(0, w.offset, w.offset + w.size);
+  const perMember = b.size / model.members;
+  for (let m = 0; m < model.members; m++)
+    for (let o = 0; o < perMember; o++) values[b.offset + m * perMember + o] = bias(m, o);
+  model.params.write(values);
+}
+
+test('the model learns a known linear system far below the no-change error', async (t) => {
+  const model = WorldModel.create(linearSpaces, {
+    ...small,
+    hiddenSize: 64,
+    backboneSizes: [64, 64],
+    seed: 3,
+  });
+  await model.ready();
+  const train = linearData(2000, 1);
+  const result = await new WorldModelTrainer(model, { seed: 2 }).fit(train, {
+    epochs: 40,
+    patience: 10,
+  });
+  t.true(result.updates > 0);
+  const test_ = linearData(300, 99);
+  const p = model.predict(test_.states, test_.actions);
+  const err = mse(p.nextStates, test_.nextStates);
+  const noChange = mse(test_.states, test_.nextStates);
+  t.true(err < 0.01 * noChange, `mse ${err} vs no-change ${noChange}`);
+  t.true(mse(p.rewards, test_.rewards) < 0.05 * mse(new Float32Array(300).fill(-4), test_.rewards));
+  for (const d of p.dones) t.is(d, 0);
+});
+
+test('the delta form and the normalisation invert exactly: a network that outputs the normalised target predicts the next state', async (t) => {
+  const model = WorldModel.create(linearSpaces, { ...small, ensembleSize: 1, elites: 1 });
+  await model.ready();
+  const data = linearData(50, 4);
+  model.fitStatistics(data.states, data.nextStates, data.rewards, data.size);
+  const row = new Int32Array([7]);
+  const encoded = model.encodeTraining(data, row, 1);
+  // outputs: [delta z (3)] [reward z] [done logit]
+  fixOutputs(model, (_, o) => (o < 3 ? encoded.targets[o]! : o === 3 ? encoded.targets[3]! : -20));
+  const p = model.predict(data.states.subarray(21, 24), data.actions.subarray(7, 8));
+  for (let j = 0; j < 3; j++) t.true(Math.abs(p.nextStates[j]! - data.nextStates[21 + j]!) < 1e-5);
+  t.true(Math.abs(p.rewards[0]! - data.rewards[7]!) < 1e-4);
+  t.is(p.dones[0], 0);
+});
+
+test('ensemble members differ, and their disagreement grows off the training distribution', async (t) => {
+  const model = WorldModel.create(linearSpaces, { ...small, seed: 5 });
+  await model.ready();
+  await new WorldModelTrainer(model).fit(linearData(1000, 6, 1), { epochs: 20 });
+  const near = linearData(50, 7, 1);
+  const far = linearData(50, 8, 9);
+  const a = model.predict(near.states, near.actions).disagreement;
+  const b = model.predict(far.states, far.actions).disagreement;
+  const mean = (x: Float32Array): number => x.reduce((s, v) => s + v, 0) / x.length;
+  t.true(mean(a) > 0, 'members differ');
+  t.true(mean(b) > 3 * mean(a), `near ${mean(a)} far ${mean(b)}`);
+  // ts mode: row r follows member r mod 5, so two copies of a row 5 apart agree and neighbours differ
+  const s = near.states.subarray(0, 3);
+  const rows = new Float32Array(6 * 3);
+  for (let i = 0; i < 6; i++) rows.set(s, i * 3);
+  const ts = model.predict(rows, new Float32Array(6).fill(0.3), { members: 'ts' }).nextStates;
+  t.deepEqual(ts.subarray(0, 3), ts.subarray(15, 18));
+  t.notDeepEqual(ts.subarray(0, 3), ts.subarray(3, 6));
+});
+
+test('the same seed and data give the same model, and save -> load gives identical predictions', async (t) => {
+  const data = linearData(400, 11);
+  const make2 = async (): Promise<WorldModel> => {
+    const m = WorldModel.create(linearSpaces, { ...small, seed: 9 });
+    await m.ready();
+    await new WorldModelTrainer(m, { seed: 4 }).fit(data, { epochs: 5 });
+    return m;
+  };
+  const a = await make2();
+  const b = await make2();
+  t.deepEqual(a.params.read(), b.params.read());
+  const dir = mkdtempSync(join(tmpdir(), 'wm-'));
+  try {
+    await a.save(dir);
+    const c = WorldModel.create(linearSpaces, { ...small, seed: 123 });
+    await t.throwsAsync(() => c.load(dir), { instanceOf: InvalidStateError, message: /seed/ });
+    const d = WorldModel.create(linearSpaces, { ...small, seed: 9 });
+    await d.load(dir);
+    const probe = linearData(20, 12);
+    t.deepEqual(d.predict(probe.states, probe.actions), a.predict(probe.states, probe.actions));
+    t.deepEqual(d.elites, a.elites);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('discrete heads copy unchanged entries exactly and flip or replace only where a change is predicted', async (t) => {
+  const spaces = {
+    observationSpace: new Box({ low: [0, 0, 0], high: [1, 4, 0], shape: [3] }),
+    actionSpace: new Discrete(2),
+  };
+  const model = WorldModel.create(spaces, {
+    ...small,
+    stateKind: 'discrete',
+    ensembleSize: 1,
+    elites: 1,
+  });
+  await model.ready();
+  t.is(model.layout.kind, 'discrete');
+  const states = Float32Array.of(1, 3, 0, 0, 0, 0);
+  const actions = Float32Array.of(0, 1);
+  // outputs: change logits (3), class logits of entry 1 (5 values), reward, done
+  fixOutputs(model, () => -10);
+  t.deepEqual(model.predict(states, actions).nextStates, states);
+  // entry 0 (binary) changes, entry 1 changes to value 2 (its logit highest)
+  fixOutputs(model, (_, o) => (o === 0 || o === 1 ? 10 : o === 3 + 2 ? 5 : o < 8 ? 0 : -10));
+  t.deepEqual(Array.from(model.predict(states, actions).nextStates), [0, 2, 0, 1, 2, 0]);
+  // a change to the current value is impossible: entry 1 at value 2 moves to the next most likely value
+  fixOutputs(model, (_, o) => (o === 1 ? 10 : o === 3 + 2 ? 5 : o === 3 + 4 ? 1 : o < 8 ? 0 : -10));
+  t.deepEqual(
+    Array.from(model.predict(Float32Array.of(0, 2, 0), Float32Array.of(0)).nextStates),
+    [0, 4, 0],
+  );
+  // probabilities: one row sums to 1 per entry
+  const { probabilities } = model.predictProbabilities(
+    Float32Array.of(0, 2, 0),
+    Float32Array.of(0),
+  );
+  const l = model.layout;
+  for (let i = 0; i < 3; i++) {
+    let s = 0;
+    for (let v = 0; v < l.classes[i]!; v++) s += probabilities[l.probabilityOffset[i]! + v]!;
+    t.true(Math.abs(s - 1) < 1e-6);
+  }
+  t.throws(() => model.predict(Float32Array.of(0, 5, 0), Float32Array.of(0)), {
+    instanceOf: InvalidValueError,
+    message: /entry 1/,
+  });
+});
+
+test('a world model trained on GridNav levels predicts held-out levels better than copying, and every prediction is a valid grid', async (t) => {
+  const env = make('GridNav-Task-k5-v0');
+  const train = collectTrajectories(env, { episodes: 40, seed: 100, maxSteps: 30 });
+  const held = collectTrajectories(make('GridNav-Task-k5-v0'), {
+    episodes: 10,
+    seed: 5000,
+    maxSteps: 30,
+  });
+  const size = env.observationSpace.shape[0]!;
+  const model = WorldModel.create(
+    { observationSpace: env.observationSpace, actionSpace: env.actionSpace },
+    {
+      hiddenSize: 128,
+      backboneSizes: [128],
+      stateKind: 'discrete',
+      ensembleSize: 2,
+      elites: 2,
+      seed: 2,
+    },
+  );
+  await model.ready();
+  await new WorldModelTrainer(model, { learningRate: 3e-3 }).fit(transitionsOf(train, size, 1), {
+    epochs: 30,
+    patience: 5,
+  });
+  const data = transitionsOf(held, size, 1);
+  const p = model.predict(data.states, data.actions);
+  model.layout.checkStates(p.nextStates, data.size, 'prediction');
+  let wrong = 0;
+  let changedEntries = 0;
+  for (let i = 0; i < data.states.length; i++) {
+    if (p.nextStates[i] !== data.nextStates[i]) wrong++;
+    if (data.states[i] !== data.nextStates[i]) changedEntries++;
+  }
+  t.true(changedEntries > 0);
+  t.true(wrong < changedEntries, `wrong entries ${wrong}, changed entries ${changedEntries}`);
+});
+
+test('MultiBinary observations are modelled as discrete facts', async (t) => {
+  const model = WorldModel.create(
+    { observationSpace: new MultiBinary(4), actionSpace: new Discrete(3) },
+    small,
+  );
+  t.is(model.layout.kind, 'discrete');
+  t.is(model.layout.probabilitySize, 8);
+  await model.ready();
+  const p = model.predict(Float32Array.of(0, 1, 1, 0), Float32Array.of(2));
+  for (const v of p.nextStates) t.true(v === 0 || v === 1);
+});
+
+test('bad options and inputs get typed errors that say what was received', async (t) => {
+  t.throws(() => WorldModel.create(linearSpaces, { ensembleSize: 0 }), {
+    instanceOf: InvalidOptionError,
+    message: /ensembleSize.*received 0/,
+  });
+  t.throws(() => WorldModel.create(linearSpaces, { ensembleSize: 2, elites: 3 }), {
+    instanceOf: InvalidOptionError,
+    message: /elites/,
+  });
+  t.throws(() => WorldModel.create(linearSpaces, { hidden: 3 } as never), {
+    instanceOf: InvalidOptionError,
+    message: /Unknown option|known options/,
+  });
+  t.throws(
+    () =>
+      WorldModel.create(
+        {
+          ...linearSpaces,
+          observationSpace: new Box({ low: -Infinity, high: Infinity, shape: [3] }),
+        },
+        { stateKind: 'discrete' },
+      ),
+    {
+      instanceOf: InvalidOptionError,
+      message: /integer bounds/,
+    },
+  );
+  t.throws(
+    () =>
+      WorldModel.create(
+        { observationSpace: new MultiBinary(3), actionSpace: new Discrete(2) },
+        { gaussian: true },
+      ),
+    { instanceOf: InvalidOptionError, message: /gaussian/ },
+  );
+  const model = WorldModel.create(linearSpaces, small);
+  t.throws(() => model.predict(new Float32Array(3), new Float32Array(1)), {
+    instanceOf: InvalidStateError,
+    message: /ready/,
+  });
+  await model.ready();
+  t.throws(() => model.predict(new Float32Array(4), new Float32Array(1)), {
+    instanceOf: InvalidValueError,
+    message: /N × 3/,
+  });
+  t.throws(() => model.predict(new Float32Array(3), Float32Array.of(1.5)), {
+    instanceOf: InvalidValueError,
+    message: /received 1\.5.*nothing is clipped|1\.5/,
+  });
+  t.throws(() => model.predict(Float32Array.of(0, NaN, 0), Float32Array.of(0)), {
+    instanceOf: InvalidValueError,
+    message: /NaN/,
+  });
+});
+
+test('Gaussian heads trained by likelihood predict the mean, and samples from them (ts) stay near the truth', async (t) => {
+  const model = WorldModel.create(linearSpaces, { ...small, gaussian: true, seed: 2 });
+  await model.ready();
+  const data = linearData(2000, 21);
+  await new WorldModelTrainer(model).fit(data, { epochs: 40, patience: 10 });
+  const probe = linearData(100, 22);
+  const p = model.predict(probe.states, probe.actions);
+  t.true(
+    mse(p.nextStates, probe.nextStates) < 0.1 * mse(probe.states, probe.nextStates),
+    `mse ${mse(p.nextStates, probe.nextStates)} no-change ${mse(probe.states, probe.nextStates)}`,
+  );
+  const ts = model.predict(probe.states, probe.actions, { members: 'ts' });
+  t.true(ts.nextStates.every(Number.isFinite));
+  t.true(mse(ts.nextStates, probe.nextStates) < 0.2 * mse(probe.states, probe.nextStates));
+});

@@ -1,0 +1,1143 @@
+/**
+ * The world model: the source study's `WorldModelLLM`, an ensemble of learned models of an
+ * environment's transitions, rewards and terminations.
+ *
+ * Per member: a state encoder (Linear stateDim → hidden) and an action encoder (Linear actionDim
+ * → hidden; one-hot for discrete actions), `combined = sEmb + aEmb` (the two encoders are stored
+ * as one weight `[stateDim + actionDim, hidden]`, so the sum is one product), a backbone (the
+ * study's `llm.prepare_context`: here an MLP of ReLU layers) and linear heads read off the
+ * backbone's last features: the transition head predicts the state DELTA (`next = state + delta`),
+ * the reward head the reward, the termination head a termination logit. The heads share one
+ * output product.
+ *
+ * The K members of the ensemble are ONE batched network (weights `[K, in, out]`, one product per
+ * layer for all members); each member has its own initialisation and trains on its own bootstrap
+ * of the data ({@link WorldModelTrainer}). Their spread is the model's `disagreement`.
+ *
+ * States (see {@link StateLayout}):
+ * - continuous: inputs z-scored with the data's statistics, the delta regressed in z-units of the
+ *   data's deltas (MSE; or, with `gaussian`, a mean and a log-variance with PETS' soft bounds
+ *   trained by negative log-likelihood). Quantities the observation already gives as sin/cos stay
+ *   as they are (no angle wrapping is needed).
+ * - discrete: per entry a change logit (Bernoulli: does it change?) and, for entries with more
+ *   than two values, a categorical over the values it can become (the current value excluded).
+ *   Unchanged entries are copied exactly and every prediction is snapped to a valid state; the
+ *   change mask is the discrete form of the delta.
+ *
+ * Rewards are regressed in z-units of the data's rewards. Statistics are set from the training
+ * data at each fit and saved with the model.
+ *
+ * @example
+ * const model = WorldModel.create(spacesOf(env), { ensembleSize: 5 });
+ * await new WorldModelTrainer(model).fit(replay, { epochs: 50 });
+ * const { nextStates, rewards, dones, disagreement } = model.predict(states, actions);
+ */
+import { mkdirSync } from 'node:fs';
+import {
+  InvalidOptionError,
+  InvalidStateError,
+  InvalidValueError,
+  formatValue,
+} from '../envs/core/errors.js';
+import { Rng } from '../envs/core/rng.js';
+import { Box, Discrete, type AnySpace } from '../envs/core/space.js';
+import type { EnvSpaces } from '../agents/agent.js';
+import { readAgentFile, writeAgentFile } from '../agents/checkpoint.js';
+import { initBackend, tf } from '../agents/nn/backend.js';
+import { Mlp } from '../agents/nn/mlp.js';
+import { ParameterSet, type ParameterTensors } from '../agents/nn/params.js';
+import { resolveConfig, type ConfigRules } from '../agents/options.js';
+import type { ImaginationModel, ImaginedStep, ImagineStepOptions, MemberChoice } from './model.js';
+import { StateLayout, type StateKind } from './state-layout.js';
+
+/** Config of {@link WorldModel}; every field has a default ({@link WORLD_MODEL_DEFAULTS}). */
+export interface WorldModelConfig {
+  /** Seed of the initialisation (and of sampling from Gaussian heads). @defaultValue 1 */
+  seed: number;
+  /** Size of the state and action embeddings (the study's `hidden_dim`). @defaultValue 200 */
+  hiddenSize: number;
+  /** Backbone: `mlp` (ReLU layers of `backboneSizes`). @defaultValue 'mlp' */
+  backbone: 'mlp';
+  /** Hidden layer sizes of the MLP backbone. @defaultValue [200, 200] */
+  backboneSizes: number[];
+  /** Ensemble members. @defaultValue 5 */
+  ensembleSize: number;
+  /** Members used for prediction, the best on the holdout (PETS' elites). @defaultValue 5 */
+  elites: number;
+  /** Continuous states: Gaussian transition heads (mean, log-variance) trained by NLL. @defaultValue false */
+  gaussian: boolean;
+  /** How states are modelled ({@link StateKind}); `discrete` for GridNav's symbolic grid. @defaultValue 'auto' */
+  stateKind: StateKind;
+  /** Initial upper soft bound of the log-variance (Gaussian heads; learned). @defaultValue 0.5 */
+  maxLogVar: number;
+  /** Initial lower soft bound of the log-variance (Gaussian heads; learned). @defaultValue -10 */
+  minLogVar: number;
+}
+
+/** Options of {@link WorldModel.create}: any subset of {@link WorldModelConfig}. */
+export type WorldModelOptions = Partial<WorldModelConfig>;
+
+/** Defaults of {@link WorldModelConfig} (PETS' network size). */
+export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
+  seed: 1,
+  hiddenSize: 200,
+  backbone: 'mlp',
+  backboneSizes: [200, 200],
+  ensembleSize: 5,
+  elites: 5,
+  gaussian: false,
+  stateKind: 'auto',
+  maxLogVar: 0.5,
+  minLogVar: -10,
+});
+
+const RULES: ConfigRules<WorldModelConfig> = {
+  seed: { kind: 'seed' },
+  hiddenSize: { kind: 'number', min: 1, integer: true },
+  backbone: { kind: 'choice', values: ['mlp'] },
+  backboneSizes: { kind: 'sizes' },
+  ensembleSize: { kind: 'number', min: 1, max: 64, integer: true },
+  elites: { kind: 'number', min: 1, max: 64, integer: true },
+  gaussian: { kind: 'boolean' },
+  stateKind: { kind: 'choice', values: ['auto', 'continuous', 'discrete'] },
+  maxLogVar: { kind: 'number' },
+  minLogVar: { kind: 'number' },
+};
+
+/** Batched predictions for N (state, action) rows. */
+export interface WorldModelPrediction {
+  /** Next states, `[N × stateSize]` (snapped to valid values for discrete states). */
+  nextStates: Float32Array;
+  /** Rewards, `[N]`. */
+  rewards: Float32Array;
+  /** 1 where a termination is predicted (probability > ½), `[N]`. */
+  dones: Uint8Array;
+  /** Termination probabilities, `[N]`. */
+  doneProbabilities: Float32Array;
+  /**
+   * Ensemble disagreement per row: continuous, the mean over state entries of the members'
+   * standard deviation of the predicted delta in z-units of the data's deltas; discrete, the sum
+   * over entries of the standard deviation of the members' change probabilities. 0 with one
+   * elite, and in `ts` mode (one member per row).
+   */
+  disagreement: Float32Array;
+}
+
+/** Normalisation statistics of the data the model was fitted on. */
+export interface WorldModelStatistics {
+  /** Mean of the states (continuous), per entry. */
+  stateMean: number[];
+  /** Standard deviation of the states (continuous), per entry. */
+  stateStd: number[];
+  /** Mean of the deltas `next − state` (continuous), per entry. */
+  deltaMean: number[];
+  /** Standard deviation of the deltas (continuous), per entry. */
+  deltaStd: number[];
+  /** Mean reward. */
+  rewardMean: number;
+  /** Reward standard deviation. */
+  rewardStd: number;
+  /** Transitions the statistics were computed from (0 before the first fit). */
+  count: number;
+}
+
+/** A batch of learned-model states: `n` flat rows of `stateSize`. */
+export interface ModelBatch {
+  /** `[n × stateSize]` rows. */
+  states: Float32Array;
+  /** Rows. */
+  n: number;
+}
+
+/** One batch of training rows for {@link WorldModel.loss}: per member `rows` transitions. */
+export interface EncodedBatch {
+  /** Network inputs `[members × rows × inputSize]`. */
+  inputs: Float32Array;
+  /** Targets `[members × rows × targetSize]`. */
+  targets: Float32Array;
+  /** Rows per member. */
+  rows: number;
+}
+
+/** The losses of one pass, as scalars (tensors inside a gradient scope). */
+export interface WorldModelLosses<T> {
+  /** Sum of the three (plus the log-variance bound penalty of Gaussian heads). */
+  total: T;
+  /** Transition loss: MSE in delta z-units, NLL (Gaussian) or cross-entropy (discrete), per member. */
+  transition: T;
+  /** Reward MSE in reward z-units. */
+  reward: T;
+  /** Termination binary cross-entropy. */
+  done: T;
+}
+
+const STD_FLOOR = 1e-6;
+const LOG_VAR_PENALTY = 0.01;
+
+/** The learned world model; see the module comment. */
+export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
+  /** The resolved config. */
+  readonly config: Readonly<WorldModelConfig>;
+  /** The spaces of the environment the model learns. */
+  readonly spaces: EnvSpaces;
+  /** The state layout. */
+  readonly layout: StateLayout;
+  /** The environment's action space. */
+  readonly actionSpace: Discrete | Box;
+  /** Entries of a state. */
+  readonly stateSize: number;
+  /** Entries of an encoded action (one-hot size for a discrete action). */
+  readonly actionSize: number;
+  /** Ensemble members. */
+  readonly members: number;
+  /** Network inputs per row (encoded state + encoded action). */
+  readonly inputSize: number;
+  /** Network outputs per row. */
+  readonly outputSize: number;
+  /** Target values per training row. */
+  readonly targetSize: number;
+  /** The parameters of every member (one flat variable). */
+  readonly params: ParameterSet;
+  private readonly encoder: Mlp;
+  private readonly trunk: Mlp;
+  private readonly transitionOutputs: number;
+  private statistics: WorldModelStatistics;
+  private eliteList: Int32Array;
+  private rng: Rng;
+  /** Input-column index of each class logit (the current value's one-hot input), discrete. */
+  private readonly classInputColumn: Int32Array;
+  /** Entry of each class logit, discrete. */
+  private readonly classEntry: Int32Array;
+
+  private constructor(spaces: EnvSpaces, config: WorldModelConfig) {
+    if (config.elites > config.ensembleSize)
+      throw new InvalidOptionError(
+        'WorldModel.elites',
+        config.elites,
+        `an integer <= ensembleSize (${config.ensembleSize})`,
+      );
+    this.config = Object.freeze({ ...config, backboneSizes: [...config.backboneSizes] });
+    this.spaces = spaces;
+    this.layout = StateLayout.of(
+      spaces.observationSpace as AnySpace,
+      config.stateKind,
+      'WorldModel.stateKind',
+    );
+    if (config.gaussian && this.layout.kind === 'discrete')
+      throw new InvalidOptionError(
+        'WorldModel.gaussian',
+        true,
+        'false for a discrete state (its heads are Bernoulli and categorical)',
+      );
+    const action = spaces.actionSpace as AnySpace;
+    if (action instanceof Discrete) this.actionSpace = action;
+    else if (action instanceof Box) this.actionSpace = action;
+    else
+      throw new InvalidOptionError(
+        'world model action space',
+        String(action),
+        'a Discrete or Box action space',
+      );
+    this.stateSize = this.layout.size;
+    this.actionSize = action instanceof Discrete ? action.n : action.size;
+    this.members = config.ensembleSize;
+    const stateInputs = this.layout.kind === 'continuous' ? this.stateSize : this.layout.inputSize;
+    this.inputSize = stateInputs + this.actionSize;
+    if (this.layout.kind === 'continuous') {
+      this.transitionOutputs = this.stateSize * (config.gaussian ? 2 : 1);
+      this.targetSize = this.stateSize + 2;
+    } else {
+      this.transitionOutputs = this.stateSize + this.layout.classLogits;
+      this.targetSize = this.stateSize + this.layout.inputSize + 2;
+    }
+    this.outputSize = this.transitionOutputs + 2;
+    const init = new Rng(config.seed);
+    this.rng = init.spawn();
+    this.params = new ParameterSet('worldmodel');
+    this.encoder = new Mlp(
+      this.params,
+      {
+        name: 'encoder',
+        inputSize: this.inputSize,
+        hiddenSizes: [],
+        outputSize: config.hiddenSize,
+        activation: 'relu',
+        init: 'fan-in-uniform',
+        ensemble: this.members,
+      },
+      init,
+    );
+    this.trunk = new Mlp(
+      this.params,
+      {
+        name: 'backbone',
+        inputSize: config.hiddenSize,
+        hiddenSizes: config.backboneSizes,
+        outputSize: this.outputSize,
+        activation: 'relu',
+        init: 'fan-in-uniform',
+        ensemble: this.members,
+      },
+      init,
+    );
+    if (config.gaussian) {
+      const e = this.members;
+      const d = this.stateSize;
+      this.params.add('maxLogVar', [e, 1, d], new Float32Array(e * d).fill(config.maxLogVar));
+      this.params.add('minLogVar', [e, 1, d], new Float32Array(e * d).fill(config.minLogVar));
+    }
+    this.statistics = emptyStatistics(this.stateSize);
+    this.eliteList = Int32Array.from({ length: config.elites }, (_, i) => i);
+    // Discrete: where each class logit's "current value" one-hot sits in the input.
+    this.classInputColumn = new Int32Array(this.layout.classLogits);
+    this.classEntry = new Int32Array(this.layout.classLogits);
+    for (const g of this.layout.groups) {
+      g.entries.forEach((entry, j) => {
+        for (let v = 0; v < g.classes; v++) {
+          this.classInputColumn[g.offset + j * g.classes + v] = this.layout.inputOffset[entry]! + v;
+          this.classEntry[g.offset + j * g.classes + v] = entry;
+        }
+      });
+    }
+  }
+
+  /**
+   * A world model for `spaces` (Box or MultiBinary observations; Discrete or Box actions).
+   * @throws {@link InvalidOptionError} for an unknown option, a value out of range, or unsupported spaces.
+   */
+  static create(spaces: EnvSpaces, options: WorldModelOptions = {}): WorldModel {
+    return new WorldModel(
+      spaces,
+      resolveConfig('WorldModel', WORLD_MODEL_DEFAULTS, RULES, options),
+    );
+  }
+
+  /** Creates the parameters on the tensor backend (once). */
+  async ready(): Promise<void> {
+    if (this.params.built) return;
+    await initBackend();
+    this.params.build();
+  }
+
+  /** The statistics of the data last fitted on. */
+  get stats(): Readonly<WorldModelStatistics> {
+    return this.statistics;
+  }
+
+  /** The members used for prediction, best first. */
+  get elites(): Int32Array {
+    return this.eliteList.slice();
+  }
+
+  /** Sets the members used for prediction (the trainer picks them on the holdout). */
+  setElites(members: readonly number[] | Int32Array): void {
+    const list = Int32Array.from(members);
+    if (
+      list.length < 1 ||
+      list.some((m) => !Number.isInteger(m) || m < 0 || m >= this.members) ||
+      new Set(list).size !== list.length
+    )
+      throw new InvalidValueError(
+        'world model elites',
+        formatValue(members),
+        `distinct member indices in 0..${this.members - 1}`,
+      );
+    this.eliteList = list;
+  }
+
+  /**
+   * Sets the normalisation statistics from `count` transitions (rows of states, next states, rewards).
+   * Standard deviations are floored at 1e-6 (a constant entry stays 0 in z-units).
+   */
+  fitStatistics(
+    states: Float32Array,
+    nextStates: Float32Array,
+    rewards: Float32Array,
+    count: number,
+  ): void {
+    const d = this.stateSize;
+    const s = emptyStatistics(d);
+    s.count = count;
+    if (count === 0) {
+      this.statistics = s;
+      return;
+    }
+    if (this.layout.kind === 'continuous') {
+      const m = new Float64Array(d);
+      const dm = new Float64Array(d);
+      for (let r = 0; r < count; r++) {
+        for (let j = 0; j < d; j++) {
+          m[j] = m[j]! + states[r * d + j]!;
+          dm[j] = dm[j]! + (nextStates[r * d + j]! - states[r * d + j]!);
+        }
+      }
+      for (let j = 0; j < d; j++) {
+        m[j] = m[j]! / count;
+        dm[j] = dm[j]! / count;
+      }
+      const v = new Float64Array(d);
+      const dv = new Float64Array(d);
+      for (let r = 0; r < count; r++) {
+        for (let j = 0; j < d; j++) {
+          const a = states[r * d + j]! - m[j]!;
+          const b = nextStates[r * d + j]! - states[r * d + j]! - dm[j]!;
+          v[j] = v[j]! + a * a;
+          dv[j] = dv[j]! + b * b;
+        }
+      }
+      for (let j = 0; j < d; j++) {
+        s.stateMean[j] = m[j]!;
+        s.stateStd[j] = Math.max(Math.sqrt(v[j]! / count), STD_FLOOR);
+        s.deltaMean[j] = dm[j]!;
+        s.deltaStd[j] = Math.max(Math.sqrt(dv[j]! / count), STD_FLOOR);
+      }
+    }
+    let rm = 0;
+    for (let r = 0; r < count; r++) rm += rewards[r]!;
+    rm /= count;
+    let rv = 0;
+    for (let r = 0; r < count; r++) rv += (rewards[r]! - rm) ** 2;
+    s.rewardMean = rm;
+    s.rewardStd = Math.max(Math.sqrt(rv / count), STD_FLOOR);
+    this.statistics = s;
+  }
+
+  // ---- encoding ---------------------------------------------------------------------------------
+
+  /** Checks a batch of states and actions; returns the number of rows. */
+  private checkBatch(states: Float32Array, actions: Float32Array, what: string): number {
+    if (!(states instanceof Float32Array) || states.length % this.stateSize !== 0)
+      throw new InvalidValueError(
+        `states for ${what}`,
+        formatValue(states),
+        `a Float32Array of N × ${this.stateSize} values`,
+      );
+    const n = states.length / this.stateSize;
+    const perAction = this.actionSpace instanceof Discrete ? 1 : this.actionSize;
+    if (!(actions instanceof Float32Array) || actions.length !== n * perAction)
+      throw new InvalidValueError(
+        `actions for ${what}`,
+        formatValue(actions),
+        `a Float32Array of ${n} × ${perAction} values (one action per state row)`,
+      );
+    this.layout.checkStates(states, n, `state for ${what}`);
+    this.checkActions(actions, n, what);
+    return n;
+  }
+
+  private checkActions(actions: Float32Array, n: number, what: string): void {
+    const space = this.actionSpace;
+    if (space instanceof Discrete) {
+      for (let r = 0; r < n; r++) {
+        const a = actions[r]! - space.start;
+        if (!Number.isInteger(a) || a < 0 || a >= space.n)
+          throw new InvalidValueError(
+            `action for ${what} (row ${r})`,
+            formatValue(actions[r]),
+            String(space),
+          );
+      }
+      return;
+    }
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < this.actionSize; j++) {
+        const a = actions[r * this.actionSize + j]!;
+        if (!(a >= space.low[j]! && a <= space.high[j]!))
+          throw new InvalidValueError(
+            `action for ${what} (row ${r}, entry ${j})`,
+            formatValue(a),
+            `${String(space)} (nothing is clipped)`,
+          );
+      }
+    }
+  }
+
+  /** Writes the network input of (state row `r`, action row `r`) into `out` at row `outRow`. */
+  private encodeRow(
+    states: Float32Array,
+    actions: Float32Array,
+    r: number,
+    out: Float32Array,
+    outRow: number,
+  ): void {
+    const d = this.stateSize;
+    const base = outRow * this.inputSize;
+    let a0: number;
+    if (this.layout.kind === 'continuous') {
+      const { stateMean, stateStd } = this.statistics;
+      for (let j = 0; j < d; j++)
+        out[base + j] = (states[r * d + j]! - stateMean[j]!) / stateStd[j]!;
+      a0 = base + d;
+    } else {
+      out.fill(0, base, base + this.inputSize);
+      this.layout.encodeDiscrete(states, r, out, outRow);
+      a0 = base + this.layout.inputSize;
+    }
+    const space = this.actionSpace;
+    if (space instanceof Discrete) {
+      out.fill(0, a0, a0 + this.actionSize);
+      out[a0 + actions[r]! - space.start] = 1;
+    } else {
+      const m = this.actionSize;
+      const bounded = space.isBounded();
+      for (let j = 0; j < m; j++) {
+        const a = actions[r * m + j]!;
+        // Bounded actions are rescaled to [-1, 1]; unbounded ones enter as they are.
+        out[a0 + j] = bounded
+          ? (2 * (a - space.low[j]!)) / (space.high[j]! - space.low[j]!) - 1
+          : a;
+      }
+    }
+  }
+
+  /**
+   * Training rows for {@link WorldModel.loss}: `rows[e × perMember + i]` is the transition (an index
+   * into the given arrays) that member `e` trains on at position `i`.
+   */
+  encodeTraining(
+    data: {
+      states: Float32Array;
+      actions: Float32Array;
+      nextStates: Float32Array;
+      rewards: Float32Array;
+      terminated: Float32Array;
+    },
+    rows: Int32Array,
+    perMember: number,
+  ): EncodedBatch {
+    const total = rows.length;
+    const inputs = new Float32Array(total * this.inputSize);
+    const targets = new Float32Array(total * this.targetSize);
+    const d = this.stateSize;
+    const t = this.targetSize;
+    const { deltaMean, deltaStd, rewardMean, rewardStd } = this.statistics;
+    for (let k = 0; k < total; k++) {
+      const r = rows[k]!;
+      this.encodeRow(data.states, data.actions, r, inputs, k);
+      const base = k * t;
+      if (this.layout.kind === 'continuous') {
+        for (let j = 0; j < d; j++)
+          targets[base + j] =
+            (data.nextStates[r * d + j]! - data.states[r * d + j]! - deltaMean[j]!) / deltaStd[j]!;
+      } else {
+        for (let j = 0; j < d; j++)
+          targets[base + j] = data.nextStates[r * d + j] === data.states[r * d + j] ? 0 : 1;
+        // The next state's encoding (its one-hot values) follows the change mask.
+        const scratch = targets.subarray(base + d, base + d + this.layout.inputSize);
+        this.layout.encodeDiscrete(data.nextStates, r, scratch, 0);
+      }
+      targets[base + t - 2] = (data.rewards[r]! - rewardMean) / rewardStd;
+      targets[base + t - 1] = data.terminated[r]!;
+    }
+    return { inputs, targets, rows: perMember };
+  }
+
+  // ---- the network ------------------------------------------------------------------------------
+
+  /** Raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows, inputSize]`. */
+  private network(params: ParameterTensors, x: tf.Tensor): tf.Tensor3D {
+    const combined = this.encoder.apply(params, x); // sEmb + aEmb, one product
+    return this.trunk.apply(params, combined);
+  }
+
+  /**
+   * The losses of a training batch (inside `tf.tidy` or a gradient scope): each member's mean
+   * over its rows, summed over members (so every member learns as a single model would).
+   */
+  loss(params: ParameterTensors, batch: EncodedBatch): WorldModelLosses<tf.Scalar> {
+    const l = this.memberLosses(params, batch);
+    return {
+      total: tf.sum<tf.Scalar>(l.total),
+      transition: tf.sum<tf.Scalar>(l.transition),
+      reward: tf.sum<tf.Scalar>(l.reward),
+      done: tf.sum<tf.Scalar>(l.done),
+    };
+  }
+
+  /** The losses of each member, `[members]` each (the trainer's holdout ranks members by `total`). */
+  memberLosses(params: ParameterTensors, batch: EncodedBatch): WorldModelLosses<tf.Tensor1D> {
+    const e = this.members;
+    const b = batch.rows;
+    const d = this.stateSize;
+    const x = tf.tensor3d(batch.inputs, [e, b, this.inputSize]);
+    const y = tf.tensor3d(batch.targets, [e, b, this.targetSize]);
+    const out = this.network(params, x);
+    const perMember = (t: tf.Tensor): tf.Tensor1D =>
+      tf.reshape(tf.mean(tf.reshape(t, [e, -1]), 1), [e]);
+    const rewardOut = tf.slice(out, [0, 0, this.transitionOutputs], [e, b, 1]);
+    const doneOut = tf.slice(out, [0, 0, this.transitionOutputs + 1], [e, b, 1]);
+    const rewardTarget = tf.slice(y, [0, 0, this.targetSize - 2], [e, b, 1]);
+    const doneTarget = tf.slice(y, [0, 0, this.targetSize - 1], [e, b, 1]);
+    const reward = perMember(tf.square(tf.sub(rewardOut, rewardTarget)));
+    const done = perMember(sigmoidCrossEntropy(doneOut, doneTarget));
+    let transition: tf.Tensor1D;
+    let penalty: tf.Tensor1D | undefined;
+    if (this.layout.kind === 'continuous') {
+      const target = tf.slice(y, [0, 0, 0], [e, b, d]);
+      const mean = tf.slice(out, [0, 0, 0], [e, b, d]);
+      if (this.config.gaussian) {
+        const logVar = this.boundLogVar(params, tf.slice(out, [0, 0, d], [e, b, d]));
+        const err = tf.square(tf.sub(mean, target));
+        transition = perMember(tf.add(tf.mul(err, tf.exp(tf.neg(logVar))), logVar));
+        penalty = tf.mul<tf.Tensor1D>(
+          tf.sub(
+            tf.sum(tf.reshape(params['maxLogVar']!, [e, d]), 1),
+            tf.sum(tf.reshape(params['minLogVar']!, [e, d]), 1),
+          ),
+          LOG_VAR_PENALTY,
+        );
+      } else {
+        transition = perMember(tf.square(tf.sub(mean, target)));
+      }
+    } else {
+      // Bernoulli "does entry i change?" summed over entries, mean over rows.
+      const changeLogit = tf.slice(out, [0, 0, 0], [e, b, d]);
+      const changed = tf.slice(y, [0, 0, 0], [e, b, d]);
+      let perRow = tf.sum(sigmoidCrossEntropy(changeLogit, changed), 2);
+      if (this.layout.classLogits > 0) {
+        // Categorical "what does it become?" over the values other than the current one, on changed entries.
+        const logits = tf.slice(out, [0, 0, d], [e, b, this.layout.classLogits]);
+        const columns = tf.tensor1d(this.classInputColumn, 'int32');
+        const current = tf.gather(x, columns, 2);
+        const nextEncoded = tf.slice(y, [0, 0, d], [e, b, this.layout.inputSize]);
+        const entryChanged = tf.gather(changed, tf.tensor1d(this.classEntry, 'int32'), 2);
+        const target = tf.mul(tf.gather(nextEncoded, columns, 2), entryChanged);
+        const masked = tf.add(logits, tf.mul(current, -1e9));
+        let ce: tf.Tensor = tf.zeros([e, b]);
+        for (const g of this.layout.groups) {
+          const size = g.entries.length * g.classes;
+          const shape = [e, b, g.entries.length, g.classes];
+          const logP = tf.logSoftmax(
+            tf.reshape(tf.slice(masked, [0, 0, g.offset], [e, b, size]), shape),
+          );
+          const tg = tf.reshape(tf.slice(target, [0, 0, g.offset], [e, b, size]), shape);
+          // the target is never the masked current value; the floor keeps 0·(−1e9) out of the sum
+          ce = tf.sub(ce, tf.sum(tf.mul(tg, tf.maximum(logP, -1e4)), [2, 3]));
+        }
+        perRow = tf.add(perRow, ce);
+      }
+      transition = perMember(perRow);
+    }
+    let total: tf.Tensor1D = tf.add(tf.add(transition, reward), done);
+    if (penalty !== undefined) total = tf.add(total, penalty);
+    return { total, transition, reward, done };
+  }
+
+  /** PETS' soft bounds: `max − softplus(max − x)`, then `min + softplus(· − min)`. */
+  private boundLogVar(params: ParameterTensors, raw: tf.Tensor): tf.Tensor {
+    const max = params['maxLogVar']!;
+    const min = params['minLogVar']!;
+    const upper = tf.sub(max, tf.softplus(tf.sub(max, raw)));
+    return tf.add(min, tf.softplus(tf.sub(upper, min)));
+  }
+
+  /** Runs the network on `n` rows of (states, actions): `[members, n, out]` (mean) or `[members, ⌈n/elites⌉, out]` (ts). */
+  private forward(
+    states: Float32Array,
+    actions: Float32Array,
+    n: number,
+    ts: boolean,
+  ): { out: Float32Array; perMember: number } {
+    const e = this.members;
+    const elites = this.eliteList;
+    const perMember = ts ? Math.ceil(n / elites.length) : n;
+    const inputs = new Float32Array((ts ? e : 1) * perMember * this.inputSize);
+    for (let r = 0; r < n; r++) {
+      const row = ts ? elites[r % elites.length]! * perMember + Math.floor(r / elites.length) : r;
+      this.encodeRow(states, actions, r, inputs, row);
+    }
+    const params = this.params.views();
+    const logVarNeeded = ts && this.config.gaussian;
+    const result = tf.tidy(() => {
+      const x = tf.tensor3d(inputs, [ts ? e : 1, perMember, this.inputSize]);
+      const out = this.network(params, x);
+      if (!logVarNeeded) return out;
+      // Replace the raw log-variance columns by their bounded values.
+      const d = this.stateSize;
+      const mean = tf.slice(out, [0, 0, 0], [e, perMember, d]);
+      const logVar = this.boundLogVar(params, tf.slice(out, [0, 0, d], [e, perMember, d]));
+      const rest = tf.slice(out, [0, 0, 2 * d], [e, perMember, 2]);
+      return tf.concat([mean, logVar, rest], 2);
+    });
+    const out = result.dataSync() as Float32Array;
+    result.dispose();
+    return { out, perMember };
+  }
+
+  // ---- prediction -------------------------------------------------------------------------------
+
+  /**
+   * Predicts next states, rewards, terminations and disagreement for N rows in one pass.
+   * `states` `[N × stateSize]`, `actions` `[N × actionDim]` (Box, env units) or `[N]` (Discrete values).
+   * @throws {@link InvalidValueError} for a malformed batch or an action outside the action space.
+   */
+  predict(
+    states: Float32Array,
+    actions: Float32Array,
+    options: ImagineStepOptions = {},
+  ): WorldModelPrediction {
+    this.requireReady();
+    const n = this.checkBatch(states, actions, 'WorldModel.predict');
+    return this.predictRows(states, actions, n, options.members ?? 'mean');
+  }
+
+  /** The study's `predict_next_state`: next states `[N × stateSize]`. */
+  predictNextState(states: Float32Array, actions: Float32Array): Float32Array {
+    return this.predict(states, actions).nextStates;
+  }
+
+  /** The study's `predict_reward`: rewards `[N]`. */
+  predictReward(states: Float32Array, actions: Float32Array): Float32Array {
+    return this.predict(states, actions).rewards;
+  }
+
+  /**
+   * Per-entry probabilities of the next state's values (discrete states), `[N × probabilitySize]`
+   * in {@link StateLayout.probabilityOffset} order: the elites' mean of
+   * `P(v) = (1 − p_change)·[v = current] + p_change·q(v)`, q the categorical over the other values.
+   * Fusion with a prior blends these before snapping ({@link StateLayout.snap}).
+   */
+  predictProbabilities(
+    states: Float32Array,
+    actions: Float32Array,
+  ): { probabilities: Float32Array; rewards: Float32Array; doneProbabilities: Float32Array } {
+    this.requireReady();
+    if (this.layout.kind !== 'discrete')
+      throw new InvalidStateError(
+        'WorldModel.predictProbabilities',
+        'a discrete state layout',
+        'a continuous one',
+      );
+    const n = this.checkBatch(states, actions, 'WorldModel.predictProbabilities');
+    const { out } = this.forward(states, actions, n, false);
+    const probabilities = new Float32Array(n * this.layout.probabilitySize);
+    const rewards = new Float32Array(n);
+    const doneProbabilities = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      this.discreteProbabilities(out, n, r, states, probabilities, r);
+      const [rw, dp] = this.rewardAndDone(out, n, r);
+      rewards[r] = rw;
+      doneProbabilities[r] = dp;
+    }
+    return { probabilities, rewards, doneProbabilities };
+  }
+
+  private requireReady(): void {
+    if (!this.params.built)
+      throw new InvalidStateError(
+        'WorldModel',
+        'await model.ready() before predicting',
+        'an unbuilt model',
+      );
+  }
+
+  private predictRows(
+    states: Float32Array,
+    actions: Float32Array,
+    n: number,
+    members: MemberChoice,
+  ): WorldModelPrediction {
+    const ts = members === 'ts';
+    const { out, perMember } = this.forward(states, actions, n, ts);
+    const d = this.stateSize;
+    const o = this.outputSize;
+    const nextStates = new Float32Array(n * d);
+    const rewards = new Float32Array(n);
+    const dones = new Uint8Array(n);
+    const doneProbabilities = new Float32Array(n);
+    const disagreement = new Float32Array(n);
+    const elites = this.eliteList;
+    const { deltaMean, deltaStd, rewardMean, rewardStd } = this.statistics;
+    for (let r = 0; r < n; r++) {
+      if (ts) {
+        const base = (elites[r % elites.length]! * perMember + Math.floor(r / elites.length)) * o;
+        if (this.layout.kind === 'continuous') {
+          for (let j = 0; j < d; j++) {
+            let z = out[base + j]!;
+            if (this.config.gaussian) z += Math.exp(0.5 * out[base + d + j]!) * this.rng.normal();
+            nextStates[r * d + j] = states[r * d + j]! + deltaMean[j]! + deltaStd[j]! * z;
+          }
+        } else {
+          this.snapMember(out, base, states, r, nextStates);
+        }
+        rewards[r] = rewardMean + rewardStd * out[base + this.transitionOutputs]!;
+        doneProbabilities[r] = sigmoid(out[base + this.transitionOutputs + 1]!);
+      } else {
+        if (this.layout.kind === 'continuous') {
+          let spread = 0;
+          for (let j = 0; j < d; j++) {
+            let sum = 0;
+            let sq = 0;
+            for (const member of elites) {
+              const z = out[(member * n + r) * o + j]!;
+              sum += z;
+              sq += z * z;
+            }
+            const mean = sum / elites.length;
+            spread += Math.sqrt(Math.max(sq / elites.length - mean * mean, 0));
+            nextStates[r * d + j] = states[r * d + j]! + deltaMean[j]! + deltaStd[j]! * mean;
+          }
+          disagreement[r] = spread / d;
+        } else {
+          disagreement[r] = this.snapMean(out, n, r, states, nextStates);
+        }
+        const [rw, dp] = this.rewardAndDone(out, n, r);
+        rewards[r] = rw;
+        doneProbabilities[r] = dp;
+      }
+      dones[r] = doneProbabilities[r]! > 0.5 ? 1 : 0;
+    }
+    return { nextStates, rewards, dones, doneProbabilities, disagreement };
+  }
+
+  /** The elites' mean reward and termination probability of row r (mean mode). */
+  private rewardAndDone(out: Float32Array, n: number, r: number): [number, number] {
+    const elites = this.eliteList;
+    const o = this.outputSize;
+    let reward = 0;
+    let done = 0;
+    for (const member of elites) {
+      const base = (member * n + r) * o + this.transitionOutputs;
+      reward += out[base]!;
+      done += sigmoid(out[base + 1]!);
+    }
+    const { rewardMean, rewardStd } = this.statistics;
+    return [rewardMean + (rewardStd * reward) / elites.length, done / elites.length];
+  }
+
+  /** Discrete, one member's output at `base`: the most likely next value per entry → `next` row r. */
+  private snapMember(
+    out: Float32Array,
+    base: number,
+    states: Float32Array,
+    r: number,
+    next: Float32Array,
+  ): void {
+    const d = this.stateSize;
+    const layout = this.layout;
+    for (let i = 0; i < d; i++) next[r * d + i] = states[r * d + i]!;
+    for (let i = 0; i < d; i++) {
+      const pc = sigmoid(out[base + i]!);
+      if (pc <= 0.5) continue;
+      if (layout.classes[i] === 2)
+        next[r * d + i] = layout.low[i]! + 1 - (states[r * d + i]! - layout.low[i]!);
+    }
+    for (const g of layout.groups) {
+      g.entries.forEach((entry, j) => {
+        const pc = sigmoid(out[base + entry]!);
+        if (pc <= 0.5) return; // P(current) = 1 − pc ≥ ½ beats every other value
+        const cur = states[r * d + entry]! - layout.low[entry]!;
+        const o0 = base + d + g.offset + j * g.classes;
+        const q = softmaxExcept(out, o0, g.classes, cur);
+        let best = cur;
+        let bestP = 1 - pc;
+        for (let v = 0; v < g.classes; v++) {
+          if (v !== cur && pc * q[v]! > bestP) {
+            bestP = pc * q[v]!;
+            best = v;
+          }
+        }
+        next[r * d + entry] = best + layout.low[entry]!;
+      });
+    }
+  }
+
+  /** Discrete, mean mode: the elites' mean distribution per entry, snapped → `next` row r; returns the disagreement. */
+  private snapMean(
+    out: Float32Array,
+    n: number,
+    r: number,
+    states: Float32Array,
+    next: Float32Array,
+  ): number {
+    const d = this.stateSize;
+    const o = this.outputSize;
+    const layout = this.layout;
+    const elites = this.eliteList;
+    const m = elites.length;
+    let spread = 0;
+    const pcMean = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      let sum = 0;
+      let sq = 0;
+      for (let k = 0; k < m; k++) {
+        const p = sigmoid(out[(elites[k]! * n + r) * o + i]!);
+        sum += p;
+        sq += p * p;
+      }
+      const mean = sum / m;
+      pcMean[i] = mean;
+      spread += Math.sqrt(Math.max(sq / m - mean * mean, 0));
+      next[r * d + i] = states[r * d + i]!;
+      if (layout.classes[i] === 2 && mean > 0.5)
+        next[r * d + i] = layout.low[i]! + 1 - (states[r * d + i]! - layout.low[i]!);
+    }
+    for (const g of layout.groups) {
+      g.entries.forEach((entry, j) => {
+        const pc = pcMean[entry]!;
+        if (pc <= 0.5) return;
+        const cur = states[r * d + entry]! - layout.low[entry]!;
+        const p = new Float64Array(g.classes);
+        for (let k = 0; k < m; k++) {
+          const base = (elites[k]! * n + r) * o;
+          const pk = sigmoid(out[base + entry]!);
+          const q = softmaxExcept(out, base + d + g.offset + j * g.classes, g.classes, cur);
+          for (let v = 0; v < g.classes; v++) p[v] = p[v]! + (pk * q[v]!) / m;
+        }
+        let best = cur;
+        let bestP = 1 - pc;
+        for (let v = 0; v < g.classes; v++) {
+          if (v !== cur && p[v]! > bestP) {
+            bestP = p[v]!;
+            best = v;
+          }
+        }
+        next[r * d + entry] = best + layout.low[entry]!;
+      });
+    }
+    return spread;
+  }
+
+  /** Discrete, mean mode: the full per-entry distribution of row r → `probs` row `outRow`. */
+  private discreteProbabilities(
+    out: Float32Array,
+    n: number,
+    r: number,
+    states: Float32Array,
+    probs: Float32Array,
+    outRow: number,
+  ): void {
+    const d = this.stateSize;
+    const o = this.outputSize;
+    const layout = this.layout;
+    const elites = this.eliteList;
+    const m = elites.length;
+    const p0 = outRow * layout.probabilitySize;
+    probs.fill(0, p0, p0 + layout.probabilitySize);
+    const groupOf = new Map<number, { g: (typeof layout.groups)[number]; j: number }>();
+    for (const g of layout.groups) g.entries.forEach((entry, j) => groupOf.set(entry, { g, j }));
+    for (let i = 0; i < d; i++) {
+      const cur = states[r * d + i]! - layout.low[i]!;
+      const off = p0 + layout.probabilityOffset[i]!;
+      if (layout.classes[i] === 1) {
+        probs[off] = 1; // an entry with one value never changes
+        continue;
+      }
+      for (let k = 0; k < m; k++) {
+        const base = (elites[k]! * n + r) * o;
+        const pc = sigmoid(out[base + i]!);
+        probs[off + cur] = probs[off + cur]! + (1 - pc) / m;
+        if (layout.classes[i] === 2) {
+          probs[off + 1 - cur] = probs[off + 1 - cur]! + pc / m;
+        } else {
+          const { g, j } = groupOf.get(i)!;
+          const q = softmaxExcept(out, base + d + g.offset + j * g.classes, g.classes, cur);
+          for (let v = 0; v < g.classes; v++)
+            if (v !== cur) probs[off + v] = probs[off + v]! + (pc * q[v]!) / m;
+        }
+      }
+    }
+  }
+
+  // ---- imagination (the planner's interface) ----------------------------------------------------
+
+  /** A batch of the given state rows. */
+  batch(states: readonly Float32Array[]): ModelBatch {
+    const d = this.stateSize;
+    const out = new Float32Array(states.length * d);
+    states.forEach((s, i) => {
+      if (!(s instanceof Float32Array) || s.length !== d)
+        throw new InvalidValueError(
+          'state for WorldModel.batch',
+          formatValue(s),
+          `a Float32Array of ${d} values`,
+        );
+      out.set(s, i * d);
+    });
+    return { states: out, n: states.length };
+  }
+
+  /** Rows in a batch. */
+  size(batch: ModelBatch): number {
+    return batch.n;
+  }
+
+  /** The given rows of a batch, in order. */
+  select(batch: ModelBatch, rows: Int32Array): ModelBatch {
+    const d = this.stateSize;
+    const out = new Float32Array(rows.length * d);
+    for (let i = 0; i < rows.length; i++)
+      out.set(batch.states.subarray(rows[i]! * d, rows[i]! * d + d), i * d);
+    return { states: out, n: rows.length };
+  }
+
+  /** One imagined step for every row (one network pass). */
+  step(
+    batch: ModelBatch,
+    actions: Float32Array,
+    options: ImagineStepOptions = {},
+  ): ImaginedStep<ModelBatch> {
+    this.requireReady();
+    const perAction = this.actionSpace instanceof Discrete ? 1 : this.actionSize;
+    if (!(actions instanceof Float32Array) || actions.length !== batch.n * perAction)
+      throw new InvalidValueError(
+        'actions for WorldModel.step',
+        formatValue(actions),
+        `a Float32Array of ${batch.n} × ${perAction} values`,
+      );
+    this.checkActions(actions, batch.n, 'WorldModel.step');
+    const p = this.predictRows(batch.states, actions, batch.n, options.members ?? 'mean');
+    return {
+      states: { states: p.nextStates, n: batch.n },
+      rewards: p.rewards,
+      dones: p.dones,
+      disagreement: p.disagreement,
+    };
+  }
+
+  /** The row's values as text (equal strings = equal states). */
+  key(batch: ModelBatch, row: number): string {
+    const d = this.stateSize;
+    return Array.prototype.join.call(batch.states.subarray(row * d, row * d + d), ',');
+  }
+
+  /**
+   * The study's `imagine`: from N start states, `horizon` steps following `policy` (a batched
+   * function from state rows to action rows). Rewards after a predicted termination are 0 and
+   * `alive` marks the steps taken before it.
+   */
+  imagine(
+    states: Float32Array,
+    policy: (states: Float32Array, n: number) => Float32Array,
+    horizon: number,
+    options: ImagineStepOptions = {},
+  ): {
+    states: Float32Array[];
+    actions: Float32Array[];
+    rewards: Float32Array[];
+    alive: Uint8Array[];
+  } {
+    this.requireReady();
+    if (!Number.isSafeInteger(horizon) || horizon < 1)
+      throw new InvalidOptionError('WorldModel.imagine horizon', horizon, 'a positive integer');
+    if (
+      !(states instanceof Float32Array) ||
+      states.length % this.stateSize !== 0 ||
+      states.length === 0
+    )
+      throw new InvalidValueError(
+        'states for WorldModel.imagine',
+        formatValue(states),
+        `a Float32Array of N × ${this.stateSize} values`,
+      );
+    const n = states.length / this.stateSize;
+    this.layout.checkStates(states, n, 'state for WorldModel.imagine');
+    const out = {
+      states: [states.slice()] as Float32Array[],
+      actions: [] as Float32Array[],
+      rewards: [] as Float32Array[],
+      alive: [] as Uint8Array[],
+    };
+    let current: Float32Array = out.states[0]!;
+    let alive = new Uint8Array(n).fill(1);
+    for (let h = 0; h < horizon; h++) {
+      const actions = policy(current, n);
+      const s = this.step({ states: current, n }, actions, options);
+      const rewards = s.rewards.slice();
+      for (let r = 0; r < n; r++) if (alive[r] === 0) rewards[r] = 0;
+      out.actions.push(actions);
+      out.rewards.push(rewards);
+      out.alive.push(alive);
+      const nextAlive = new Uint8Array(n);
+      for (let r = 0; r < n; r++) nextAlive[r] = alive[r]! && !s.dones[r] ? 1 : 0;
+      alive = nextAlive;
+      current = s.states.states;
+      out.states.push(current);
+    }
+    return out;
+  }
+
+  // ---- persistence ------------------------------------------------------------------------------
+
+  /** Writes parameters, statistics, elites and the generator into `dir` (`agent.json` + `agent.bin`), atomically per file. */
+  async save(dir: string): Promise<void> {
+    await this.ready();
+    mkdirSync(dir, { recursive: true });
+    writeAgentFile(dir, {
+      kind: 'worldmodel',
+      config: this.config,
+      spaces: this.spaces,
+      tensors: { params: this.params.read() },
+      state: { statistics: this.statistics, elites: [...this.eliteList], rng: this.rng.getState() },
+    });
+  }
+
+  /**
+   * Restores {@link WorldModel.save}.
+   * @throws {@link InvalidStateError} when `dir` holds a model of another config or spaces.
+   * @throws {@link MalformedFileError} for missing or damaged files.
+   */
+  async load(dir: string): Promise<void> {
+    await this.ready();
+    const saved = readAgentFile(dir, {
+      kind: 'worldmodel',
+      config: this.config,
+      spaces: this.spaces,
+      tensors: { params: this.params.size },
+    });
+    const state = saved.state as {
+      statistics: WorldModelStatistics;
+      elites: number[];
+      rng: unknown;
+    };
+    this.params.write(saved.tensors['params']!);
+    this.statistics = state.statistics;
+    this.setElites(state.elites);
+    this.rng = saved.rng(state.rng);
+  }
+
+  /** Releases the parameters. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+function emptyStatistics(d: number): WorldModelStatistics {
+  return {
+    stateMean: new Array<number>(d).fill(0),
+    stateStd: new Array<number>(d).fill(1),
+    deltaMean: new Array<number>(d).fill(0),
+    deltaStd: new Array<number>(d).fill(1),
+    rewardMean: 0,
+    rewardStd: 1,
+    count: 0,
+  };
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** max(x, 0) − x·z + log(1 + e^−|x|): binary cross-entropy on logits. */
+function sigmoidCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  return tf.add(
+    tf.sub(tf.relu(logits), tf.mul(logits, targets)),
+    tf.log1p(tf.exp(tf.neg(tf.abs(logits)))),
+  );
+}
+
+/** Softmax of `k` logits at `out[o0..]` over every value but `skip` (which gets 0). */
+function softmaxExcept(out: Float32Array, o0: number, k: number, skip: number): Float64Array {
+  const q = new Float64Array(k);
+  let max = -Infinity;
+  for (let v = 0; v < k; v++) if (v !== skip && out[o0 + v]! > max) max = out[o0 + v]!;
+  let sum = 0;
+  for (let v = 0; v < k; v++) {
+    if (v === skip) continue;
+    const e = Math.exp(out[o0 + v]! - max);
+    q[v] = e;
+    sum += e;
+  }
+  for (let v = 0; v < k; v++) q[v] = q[v]! / sum;
+  return q;
+}
