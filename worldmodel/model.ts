@@ -14,7 +14,8 @@ import type { Box, Discrete } from '../envs/core/space.js';
  * How the ensemble members of a learned model serve a batch:
  * - `mean`: every row gets the members' mean prediction (disagreement = their spread);
  * - `ts`: trajectory sampling with one member per particle (PETS' TS-∞): row `r` follows member
- *   `r mod members` for the whole imagined trajectory.
+ *   `r mod members` for the whole imagined trajectory (for a learned model, the members are its
+ *   elites).
  */
 export type MemberChoice = 'mean' | 'ts';
 
@@ -49,7 +50,7 @@ export interface ImagineStepOptions {
 export interface ImaginationModel<S, B> {
   /** The environment's action space (Discrete or Box); actions are given in its units. */
   readonly actionSpace: Discrete | Box;
-  /** Ensemble members (1 for a single model or the true model). */
+  /** Members a particle can follow (a learned model's elites; 1 for a single model or the true model). */
   readonly members: number;
   /** A batch holding `states`, in order. */
   batch(states: readonly S[]): B;

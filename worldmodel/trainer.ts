@@ -135,7 +135,7 @@ export class WorldModelTrainer {
   ): Promise<{ transition: number; reward: number; done: number }> {
     await this.model.ready();
     checkData(batch, this.model);
-    const e = this.model.members;
+    const e = this.model.ensembleSize;
     const rows = new Int32Array(e * batch.size);
     for (let k = 0; k < rows.length; k++) rows[k] = this.rng.integer(batch.size);
     return this.step(batch, rows, batch.size);
@@ -196,7 +196,7 @@ export class WorldModelTrainer {
         'at least 2 transitions',
       );
     const model = this.model;
-    const e = model.members;
+    const e = model.ensembleSize;
     // Split: a random holdout (at most maxHoldout rows), the rest trains.
     const order = permutation(data.size, this.rng);
     const holdoutSize = Math.min(Math.floor(data.size * holdoutFraction), maxHoldout);
@@ -282,7 +282,7 @@ export class WorldModelTrainer {
 
   /** Each member's total loss on the held-out rows (every member sees all of them). */
   private holdoutLosses(data: TransitionData, holdout: Int32Array): Float64Array {
-    const e = this.model.members;
+    const e = this.model.ensembleSize;
     const chunk = 1024;
     const sums = new Float64Array(e);
     for (let start = 0; start < holdout.length; start += chunk) {
@@ -417,7 +417,7 @@ function shuffleInPlace(a: Int32Array, rng: Rng): void {
 /** Copies member m's values of every piece from `from` into `to` (pieces are `[members, ...]`). */
 function copyMember(model: WorldModel, from: Float32Array, to: Float32Array, m: number): void {
   for (const piece of model.params.pieces) {
-    const per = piece.size / model.members;
+    const per = piece.size / model.ensembleSize;
     const start = piece.offset + m * per;
     to.set(from.subarray(start, start + per), start);
   }

@@ -188,8 +188,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   readonly stateSize: number;
   /** Entries of an encoded action (one-hot size for a discrete action). */
   readonly actionSize: number;
-  /** Ensemble members. */
-  readonly members: number;
+  /** Members of the batched ensemble network. */
+  readonly ensembleSize: number;
   /** Network inputs per row (encoded state + encoded action). */
   readonly inputSize: number;
   /** Network outputs per row. */
@@ -240,7 +240,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       );
     this.stateSize = this.layout.size;
     this.actionSize = action instanceof Discrete ? action.n : action.size;
-    this.members = config.ensembleSize;
+    this.ensembleSize = config.ensembleSize;
     const stateInputs = this.layout.kind === 'continuous' ? this.stateSize : this.layout.inputSize;
     this.inputSize = stateInputs + this.actionSize;
     if (this.layout.kind === 'continuous') {
@@ -263,7 +263,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
         outputSize: config.hiddenSize,
         activation: 'relu',
         init: 'fan-in-uniform',
-        ensemble: this.members,
+        ensemble: this.ensembleSize,
       },
       init,
     );
@@ -276,12 +276,12 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
         outputSize: this.outputSize,
         activation: 'relu',
         init: 'fan-in-uniform',
-        ensemble: this.members,
+        ensemble: this.ensembleSize,
       },
       init,
     );
     if (config.gaussian) {
-      const e = this.members;
+      const e = this.ensembleSize;
       const d = this.stateSize;
       this.params.add('maxLogVar', [e, 1, d], new Float32Array(e * d).fill(config.maxLogVar));
       this.params.add('minLogVar', [e, 1, d], new Float32Array(e * d).fill(config.minLogVar));
@@ -324,6 +324,13 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     return this.statistics;
   }
 
+  /**
+   * Members a particle can follow: the elites (in `ts` mode row r follows elite r mod members).
+   */
+  get members(): number {
+    return this.eliteList.length;
+  }
+
   /** The members used for prediction, best first. */
   get elites(): Int32Array {
     return this.eliteList.slice();
@@ -334,13 +341,13 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const list = Int32Array.from(members);
     if (
       list.length < 1 ||
-      list.some((m) => !Number.isInteger(m) || m < 0 || m >= this.members) ||
+      list.some((m) => !Number.isInteger(m) || m < 0 || m >= this.ensembleSize) ||
       new Set(list).size !== list.length
     )
       throw new InvalidValueError(
         'world model elites',
         formatValue(members),
-        `distinct member indices in 0..${this.members - 1}`,
+        `distinct member indices in 0..${this.ensembleSize - 1}`,
       );
     this.eliteList = list;
   }
@@ -556,7 +563,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
 
   /** The losses of each member, `[members]` each (the trainer's holdout ranks members by `total`). */
   memberLosses(params: ParameterTensors, batch: EncodedBatch): WorldModelLosses<tf.Tensor1D> {
-    const e = this.members;
+    const e = this.ensembleSize;
     const b = batch.rows;
     const d = this.stateSize;
     const x = tf.tensor3d(batch.inputs, [e, b, this.inputSize]);
@@ -638,7 +645,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     n: number,
     ts: boolean,
   ): { out: Float32Array; perMember: number } {
-    const e = this.members;
+    const e = this.ensembleSize;
     const elites = this.eliteList;
     const perMember = ts ? Math.ceil(n / elites.length) : n;
     const inputs = new Float32Array((ts ? e : 1) * perMember * this.inputSize);

@@ -35,8 +35,8 @@ function fixOutputs(model: WorldModel, bias: (member: number, output: number) =>
   const w = last[last.length - 2]!;
   const b = last[last.length - 1]!;
   values.fill(0, w.offset, w.offset + w.size);
-  const perMember = b.size / model.members;
-  for (let m = 0; m < model.members; m++)
+  const perMember = b.size / model.ensembleSize;
+  for (let m = 0; m < model.ensembleSize; m++)
     for (let o = 0; o < perMember; o++) values[b.offset + m * perMember + o] = bias(m, o);
   model.params.write(values);
 }
