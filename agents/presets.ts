@@ -15,15 +15,18 @@ import type { DqnOptions } from './dqn.js';
 import type { PpoOptions } from './ppo.js';
 import type { SacOptions } from './sac.js';
 
-/** Algorithms with presets. */
-export type PresetAlgorithm = 'ppo' | 'dqn' | 'sac';
-
-/** Agent options per algorithm. */
+/**
+ * Agent options per algorithm. Higher floors add their algorithms by module augmentation and
+ * {@link registerPresets} (the world-model agent's `wm` presets live in `worldmodel/presets.ts`).
+ */
 export interface PresetOptions {
   ppo: PpoOptions;
   dqn: DqnOptions;
   sac: SacOptions;
 }
+
+/** Algorithms with presets. */
+export type PresetAlgorithm = keyof PresetOptions;
 
 /** One tuned configuration. */
 export interface Preset<K extends PresetAlgorithm = PresetAlgorithm> {
@@ -240,12 +243,22 @@ const SAC_PRESETS: Preset<'sac'>[] = [
   },
 ];
 
-/** Every preset. */
-export const PRESETS: readonly Preset[] = Object.freeze([
-  ...PPO_PRESETS,
-  ...DQN_PRESETS,
-  ...SAC_PRESETS,
-]);
+const ALL_PRESETS: Preset[] = [...PPO_PRESETS, ...DQN_PRESETS, ...SAC_PRESETS];
+
+/** Every preset (those registered by higher floors included, once their module is loaded). */
+export const PRESETS: readonly Preset[] = ALL_PRESETS;
+
+/**
+ * Adds presets of an algorithm defined on a higher floor.
+ * @throws {@link InvalidOptionError} when a preset for the same algorithm and env exists.
+ */
+export function registerPresets(presets: readonly Preset[]): void {
+  for (const p of presets) {
+    if (ALL_PRESETS.some((q) => q.algo === p.algo && q.env === p.env))
+      throw new InvalidOptionError('preset', `${p.algo} ${p.env}`, 'a new (algorithm, env) pair');
+  }
+  ALL_PRESETS.push(...presets.map((p) => Object.freeze({ ...p })));
+}
 
 /** Presets of one algorithm (or all). */
 export function listPresets(algo?: PresetAlgorithm): Preset[] {
@@ -257,8 +270,13 @@ export function listPresets(algo?: PresetAlgorithm): Preset[] {
  * @throws {@link InvalidOptionError} naming the presets that exist.
  */
 export function getPreset<K extends PresetAlgorithm>(algo: K, env: string): Preset<K> {
-  if (!['ppo', 'dqn', 'sac'].includes(algo))
-    throw new InvalidOptionError('preset algorithm', algo, '"ppo", "dqn" or "sac"');
+  const algorithms = [...new Set(PRESETS.map((p) => p.algo))];
+  if (!algorithms.includes(algo))
+    throw new InvalidOptionError(
+      'preset algorithm',
+      algo,
+      `one of ${algorithms.map((a) => `"${a}"`).join(', ')}`,
+    );
   const found = PRESETS.find((p) => p.algo === algo && p.env === env);
   if (found === undefined) {
     throw new InvalidOptionError(

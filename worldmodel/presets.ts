@@ -1,0 +1,79 @@
+/**
+ * Presets of the world-model agent (`getPreset('wm', id)`), registered with the other agents'
+ * presets when this module loads (the package index loads it). The values were chosen here, not
+ * taken from a zoo: the network size and ensemble follow PETS (5 members; 128-wide instead of
+ * 200-wide layers, and a smaller CEM population, so an action is planned in under 100 ms on two
+ * cores), refits every 200 env steps as PETS refits every episode; discrete tasks with sparse
+ * rewards plan by search over the model's states.
+ */
+import { registerPresets, type Preset } from '../agents/presets.js';
+import type { WorldModelAgentOptions } from './agent.js';
+
+declare module '../agents/presets.js' {
+  interface PresetOptions {
+    wm: WorldModelAgentOptions;
+  }
+}
+
+const PETS_NOTE =
+  'wmgym world-model preset: PETS-style 5-member ensemble (128x128 ReLU backbone), CEM with 5 particles (TS-inf), refit every 200 env steps after 200 random steps';
+
+const WM_PRESETS: Preset<'wm'>[] = [
+  {
+    algo: 'wm',
+    env: 'Pendulum-v1',
+    numEnvs: 1,
+    steps: 3000,
+    options: {
+      randomSteps: 200,
+      trainEvery: 200,
+      hiddenSize: 128,
+      backboneSizes: [128, 128],
+      ensembleSize: 5,
+      elites: 5,
+      fitEpochs: 50,
+      planner: 'cem',
+      plannerOptions: { population: 100, elites: 10, iterations: 3, horizon: 20 },
+    },
+    notes: `${PETS_NOTE}; population 100, 3 iterations, horizon 20; learned reward (rewardSource "known" with env "Pendulum-v1" for the known-reward row)`,
+  },
+  {
+    algo: 'wm',
+    env: 'CartPole-v1',
+    numEnvs: 1,
+    steps: 5000,
+    options: {
+      randomSteps: 200,
+      trainEvery: 200,
+      hiddenSize: 128,
+      backboneSizes: [128, 128],
+      ensembleSize: 5,
+      elites: 5,
+      fitEpochs: 50,
+      planner: 'cem',
+      plannerOptions: { population: 100, elites: 10, iterations: 3, horizon: 20 },
+    },
+    notes: `${PETS_NOTE}; categorical CEM over the two pushes, horizon 20; the termination head ends imagined episodes`,
+  },
+  ...[5, 10, 20].map((k): Preset<'wm'> => ({
+    algo: 'wm',
+    env: `GridNav-Task-k${k}-v0`,
+    numEnvs: 1,
+    steps: 20_000,
+    options: {
+      randomSteps: 2000,
+      trainEvery: 2000,
+      stateKind: 'discrete',
+      hiddenSize: 256,
+      backboneSizes: [256],
+      ensembleSize: 3,
+      elites: 3,
+      fitEpochs: 30,
+      planner: 'search',
+      plannerOptions: { maxDepth: 2 * k + 4, maxNodes: 20_000 },
+    },
+    notes: `wmgym world-model preset: discrete change/value heads on the symbolic grid (3 members, one 256-wide layer), breadth-first search over predicted states to depth ${2 * k + 4}; a new layout every episode`,
+  })),
+];
+
+registerPresets(WM_PRESETS);
