@@ -1002,10 +1002,29 @@ function roundHalfEven(x: number): number {
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** The sizes every game of a generator config shares: facts (observation length) and commands (actions). */
+/** The sizes every game of a generator config shares: facts (observation length), commands (actions) and entities. */
 export interface GameLayout {
   facts: number;
   commands: number;
+  rooms: number;
+  doors: number;
+  containers: number;
+  supporters: number;
+  /** Objects, keys included. */
+  objects: number;
+}
+
+/** The layout of a compiled game. */
+export function layoutOf(game: Game): GameLayout {
+  return {
+    facts: game.factNames.length,
+    commands: game.commands.length,
+    rooms: game.roomCount,
+    doors: game.doorCount,
+    containers: game.containerCount,
+    supporters: game.supporterCount,
+    objects: game.objectCount,
+  };
 }
 
 /** The layout of the games `generateGame(config, seed)` makes, for every seed (compiled from a bare world with the same counts). */
@@ -1043,12 +1062,10 @@ export function questLayout(config: GeneratorConfig): GameLayout {
       at: { kind: 'room', index: 0 },
     })),
   };
-  const game = new Game(skeleton(world, { win: ['carried(o0)'], fail: [] }));
-  return { facts: game.factNames.length, commands: game.commands.length };
+  return layoutOf(new Game(skeleton(world, { win: ['carried(o0)'], fail: [] })));
 }
 
 /** The layout of Coin Collector games of `level`. */
 export function coinLayout(level: number): GameLayout {
-  const game = new Game(generateCoinGame(level, 0, 0));
-  return { facts: game.factNames.length, commands: game.commands.length };
+  return layoutOf(new Game(generateCoinGame(level, 0, 0)));
 }

@@ -25,4 +25,16 @@ export {
 } from './parser.js';
 export * from './rules.js';
 export * from './search.js';
+export {
+  SlotLayout,
+  SlotView,
+  slotGame,
+  slotName,
+  slotOrder,
+  slotView,
+  type SlotCounts,
+  type SlotKind,
+  type SlotNamer,
+  type SlotOrder,
+} from './slots.js';
 export { TextMaker, type NameKind } from './text-grammar.js';

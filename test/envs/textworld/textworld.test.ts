@@ -11,6 +11,8 @@ import { listEnvs, make, spec } from '../../../envs/core/registry.js';
 import { Rng } from '../../../envs/core/rng.js';
 import type { JsonValue } from '../../../envs/core/env.js';
 import { TextWorldEnv } from '../../../envs/textworld/textworld.js';
+import type { Agent } from '../../../agents/agent.js';
+import { evaluate } from '../../../agents/loop.js';
 
 test('checkEnv is quiet for a sample of every TextWorld family', (t) => {
   for (const id of [
@@ -95,6 +97,7 @@ test('step returns a fresh observation and the documented info', (t) => {
     'maxScore',
     'moves',
     'score',
+    'success',
     'won',
   ]);
   t.like(result.info, {
@@ -104,6 +107,7 @@ test('step returns a fresh observation and the documented info', (t) => {
     maxScore: 1,
     won: false,
     lost: false,
+    success: false,
     moves: 1,
   });
   const facts = result.info['facts'] as string[];
@@ -141,6 +145,48 @@ test('an action inside the space but not admissible is a move with feedback; one
   });
   t.throws(() => env.step(-1), { instanceOf: InvalidActionError });
   t.throws(() => env.step(1.5), { instanceOf: InvalidActionError });
+});
+
+test('info.success is false until the winning step and true on it, as in GridNav; losing is no success', (t) => {
+  const env = new TextWorldEnv({ family: 'file' });
+  t.false(env.reset().info['success']);
+  const plan = env.walkthrough()!;
+  const results = plan.map((command) => env.step(env.parseCommand(command)));
+  t.deepEqual(
+    results.map((r) => r.info['success']),
+    plan.map((_, i) => i === plan.length - 1),
+  );
+  t.true(results[results.length - 1]!.terminated);
+  env.reset();
+  for (const command of ['n', 'take iron key', 's', 'unlock trapdoor', 'open trapdoor', 'd'])
+    t.false(env.stepText(command).info['success']);
+  env.stepText('take mushroom');
+  const lost = env.stepText('eat mushroom');
+  t.true(lost.terminated);
+  t.true(lost.info['lost']);
+  t.false(lost.info['success']);
+});
+
+test("evaluate() reports a success rate for TextWorld from the final step's info.success", async (t) => {
+  const env = make<Uint8Array, number>('TextWorld-Quest-k5-v0', { infoFacts: false });
+  const tw = env.unwrapped;
+  if (!(tw instanceof TextWorldEnv)) throw new TypeError('not a TextWorld environment');
+  const agent = (policy: () => number): Agent<Uint8Array, number> => ({
+    kind: 'scripted',
+    config: {},
+    act: () => Promise.resolve(policy()),
+    observe: () => Promise.resolve(),
+    save: () => Promise.resolve(),
+    load: () => Promise.resolve(),
+  });
+  const solver = agent(() => tw.parseCommand(tw.walkthrough()![0]!));
+  const solved = await evaluate(solver, env, { episodes: 3, seed: 4 });
+  t.deepEqual(solved.successes, [true, true, true]);
+  t.is(solved.successRate, 1);
+  const idle = agent(() => tw.parseCommand('look'));
+  const idled = await evaluate(idle, env, { episodes: 2, seed: 4 });
+  t.deepEqual(idled.successes, [false, false], 'truncated by the TimeLimit');
+  t.is(idled.successRate, 0);
 });
 
 test('stepping before reset or after the end throws ResetNeededError', (t) => {
