@@ -40,6 +40,8 @@ export interface Preset<K extends PresetAlgorithm = PresetAlgorithm> {
   steps: number;
   /** Agent options. */
   options: PresetOptions[K];
+  /** Options of `make(env, envOptions)` the preset was made for (e.g. an observation mode). */
+  envOptions?: Record<string, unknown>;
   /** Where the values come from and how they were translated. */
   notes: string;
 }

@@ -74,6 +74,25 @@ const WM_PRESETS: Preset<'wm'>[] = [
     },
     notes: `wmgym world-model preset: discrete change/value heads on the symbolic grid (3 members, one 256-wide layer), breadth-first search over predicted states to depth ${2 * k + 4}; a new layout every episode`,
   })),
+  ...[5, 10, 20].map((k): Preset<'wm'> => ({
+    algo: 'wm',
+    env: `TextWorld-Quest-k${k}-v0`,
+    numEnvs: 1,
+    steps: 20_000,
+    envOptions: { observation: 'slots' },
+    options: {
+      randomSteps: 2000,
+      trainEvery: 2000,
+      hiddenSize: 256,
+      backboneSizes: [256],
+      ensembleSize: 3,
+      elites: 3,
+      fitEpochs: 30,
+      planner: 'search',
+      plannerOptions: { maxDepth: 2 * k + 4, maxNodes: 20_000 },
+    },
+    notes: `wmgym world-model preset: Bernoulli change heads on the slot observation (make(id, { observation: 'slots' }), one fact layout for every game of the level), 3 members, breadth-first search to depth ${2 * k + 4}`,
+  })),
 ];
 
 registerPresets(WM_PRESETS);

@@ -32,6 +32,7 @@ export {
   slotName,
   slotOrder,
   slotView,
+  type CommandForm,
   type SlotCounts,
   type SlotKind,
   type SlotNamer,

@@ -20,11 +20,17 @@ import { initBackend } from '../../agents/nn/backend.js';
 import { PpoAgent } from '../../agents/ppo.js';
 import { getPreset, type PresetAlgorithm } from '../../agents/presets.js';
 import { SacAgent } from '../../agents/sac.js';
+import { WorldModelAgent } from '../../worldmodel/agent.js';
+import '../../worldmodel/presets.js';
 import { machineInfo, median } from './machine.js';
 
 /** One benchmark case. */
-interface LearnCase {
+export interface LearnCase {
   algo: PresetAlgorithm;
+  /** Options over the preset's (the world-model agent's known-reward row). */
+  options?: Record<string, unknown>;
+  /** Evaluation episodes. @defaultValue 10 */
+  evalEpisodes?: number;
   env: string;
   threshold: number;
   /** Env steps between evaluations. */
@@ -71,7 +77,7 @@ const CASES: readonly LearnCase[] = [
 ];
 
 /** One seed's outcome. */
-interface SeedResult {
+export interface SeedResult {
   seed: number;
   /** True if the threshold was reached and confirmed within the budget. */
   reached: boolean;
@@ -88,7 +94,7 @@ interface SeedResult {
 }
 
 /** Stops when an evaluation reaches the threshold and the one after it does too. */
-class ConfirmedThreshold implements Callback {
+export class ConfirmedThreshold implements Callback {
   readonly name = 'confirmed-threshold';
   first: { envSteps: number; trainSeconds: number } | undefined;
   reached: { envSteps: number; trainSeconds: number } | undefined;
@@ -140,7 +146,7 @@ export async function main(argv: string[]): Promise<void> {
       env: c.env,
       threshold: c.threshold,
       evalEvery: c.evalEvery,
-      evalEpisodes: 10,
+      evalEpisodes: c.evalEpisodes ?? 10,
       budget: Math.min(c.budget, args.maxSteps ?? Infinity),
       preset: getPreset(c.algo, c.env).notes,
       seeds: runs.length,
@@ -158,7 +164,8 @@ export async function main(argv: string[]): Promise<void> {
   );
 }
 
-async function runSeed(
+/** Trains one seed of one case until the threshold is reached and confirmed, or the budget ends. */
+export async function runSeed(
   c: LearnCase,
   seed: number,
   maxSteps: number | undefined,
@@ -184,13 +191,20 @@ async function runSeed(
       seed,
       totalSteps: preset.steps,
     });
-  else agent = SacAgent.create(spaces, { ...getPreset('sac', c.env).options, seed });
+  else if (c.algo === 'sac')
+    agent = SacAgent.create(spaces, { ...getPreset('sac', c.env).options, seed });
+  else
+    agent = WorldModelAgent.create(spaces, {
+      ...getPreset('wm', c.env).options,
+      ...c.options,
+      seed,
+    });
   const stop = new ConfirmedThreshold(c.threshold);
   const result = await train(agent, env as never, {
     steps: budget,
     seed,
     evalEvery: c.evalEvery,
-    evalEpisodes: 10,
+    evalEpisodes: c.evalEpisodes ?? 10,
     evalSeed: 10_000 + seed,
     evalEnv: () => make(c.env),
     callbacks: [stop],

@@ -152,9 +152,9 @@ test('on a discrete grid the agent models the symbolic state and plans by search
 
 test('every wm preset creates an agent on its environment', (t) => {
   const presets = listPresets('wm');
-  t.true(presets.length >= 5);
+  t.true(presets.length >= 8);
   for (const p of presets) {
-    const agent = WorldModelAgent.create(spacesOf(make(p.env)), p.options);
+    const agent = WorldModelAgent.create(spacesOf(make(p.env, p.envOptions)), p.options);
     for (const [key, value] of Object.entries(p.options))
       t.deepEqual(
         (agent.config as unknown as Record<string, unknown>)[key],

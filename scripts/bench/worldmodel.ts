@@ -1,0 +1,459 @@
+/**
+ * `npm run bench -- worldmodel <part> [options]`: the world model's figures (BENCHMARKS.md).
+ *
+ * - `learn`: env steps until the deterministic evaluation return reaches the threshold and stays
+ *   there at the next evaluation (the `learn` benchmark's rule), for the world-model agent's
+ *   presets — Pendulum-v1 with a learned and with the known reward, CartPole-v1 — and for SAC on
+ *   Pendulum-v1 in the same run. Options: `--seeds 1,2,3`, `--case wm-pendulum|wm-pendulum-known|sac-pendulum|wm-cartpole`.
+ * - `tasks`: success on held-out k-step tasks (seeds 500,000+, never trained on) with the search
+ *   planner on the true dynamics ({@link TrueModel}), and on a world model trained on other seeds
+ *   (GridNav) for a stated budget of env steps. Each episode is cut at 2k steps. Options:
+ *   `--tasks N` (default 100), `--budget N` (training env steps of the learned row, default 20000).
+ * - `error`: the model-error table (1/5/10/20 steps, z-units, ratio to no-change, changed vs
+ *   unchanged, exact match and F1 for discrete states) of a model fitted on random-policy data of
+ *   training seeds and measured on held-out seeds, per family.
+ * - `planner`: per preset, planning latency per action (median), imagined transitions per second,
+ *   and the ensemble forward's GFLOP/s against a large dense product's on this machine; model fits
+ *   as gradient updates per second.
+ * Prints JSON on stdout.
+ */
+import '../../envs/index.js';
+import '../../worldmodel/presets.js';
+import { InvalidOptionError } from '../../envs/core/errors.js';
+import { make } from '../../envs/core/registry.js';
+import type { Env } from '../../envs/core/env.js';
+import { spacesOf } from '../../agents/agent.js';
+import { train } from '../../agents/loop.js';
+import { initBackend, tf } from '../../agents/nn/backend.js';
+import { dense } from '../../agents/nn/mlp.js';
+import { getPreset } from '../../agents/presets.js';
+import { WorldModelAgent } from '../../worldmodel/agent.js';
+import { collectTrajectories, evaluateModel, type Trajectory } from '../../worldmodel/evaluate.js';
+import { createPlanner, SearchPlanner } from '../../worldmodel/planner.js';
+import { TrueModel } from '../../worldmodel/true-model.js';
+import { WorldModelTrainer, type TransitionData } from '../../worldmodel/trainer.js';
+import { WorldModel } from '../../worldmodel/world-model.js';
+import { runSeed, type LearnCase } from './learn.js';
+import { machineInfo, median } from './machine.js';
+
+const LEARN_CASES: Record<string, LearnCase> = {
+  'wm-pendulum': {
+    algo: 'wm',
+    env: 'Pendulum-v1',
+    threshold: -200,
+    evalEvery: 200,
+    evalEpisodes: 5,
+    budget: 3000,
+    targetSteps: 1500,
+  },
+  'wm-pendulum-known': {
+    algo: 'wm',
+    env: 'Pendulum-v1',
+    options: { rewardSource: 'known', env: 'Pendulum-v1' },
+    threshold: -200,
+    evalEvery: 200,
+    evalEpisodes: 5,
+    budget: 3000,
+    targetSteps: 1500,
+  },
+  'sac-pendulum': {
+    algo: 'sac',
+    env: 'Pendulum-v1',
+    threshold: -200,
+    evalEvery: 500,
+    budget: 20_000,
+    targetSteps: 6000,
+  },
+  'wm-cartpole': {
+    algo: 'wm',
+    env: 'CartPole-v1',
+    threshold: 475,
+    evalEvery: 500,
+    evalEpisodes: 5,
+    budget: 5000,
+    targetSteps: 3000,
+  },
+};
+
+/** Runs a part with CLI arguments (after `worldmodel`). */
+export async function main(argv: string[]): Promise<void> {
+  const [part, ...rest] = argv;
+  const args = parseArgs(rest);
+  const backend = await initBackend({ quiet: true });
+  let results: unknown;
+  if (part === 'learn') results = await learn(args);
+  else if (part === 'tasks') results = await tasks(args);
+  else if (part === 'error') results = await errors();
+  else if (part === 'planner') results = await planners();
+  else
+    throw new InvalidOptionError(
+      'worldmodel benchmark part',
+      part,
+      '"learn", "tasks", "error" or "planner"',
+    );
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: `worldmodel ${part}`, backend, machine: machineInfo(), results }, null, 2)}\n`,
+  );
+}
+
+interface Args {
+  seeds: number[];
+  cases: string[];
+  tasks: number;
+  budget: number;
+}
+
+async function learn(args: Args): Promise<unknown> {
+  const out = [];
+  for (const name of args.cases) {
+    const c = LEARN_CASES[name]!;
+    const runs = [];
+    for (const seed of args.seeds) {
+      const run = await runSeed(c, seed, undefined);
+      process.stderr.write(
+        `${name} seed ${seed}: ${JSON.stringify({ reached: run.envSteps, seconds: run.trainSeconds })}\n`,
+      );
+      runs.push(run);
+    }
+    const steps = runs.filter((r) => r.reached).map((r) => r.envSteps!);
+    out.push({
+      case: name,
+      env: c.env,
+      threshold: c.threshold,
+      evalEvery: c.evalEvery,
+      evalEpisodes: c.evalEpisodes ?? 10,
+      budget: c.budget,
+      options: c.options ?? {},
+      seeds: runs.length,
+      reached: steps.length,
+      medianEnvSteps: steps.length > 0 ? median(steps) : null,
+      medianTrainSeconds:
+        steps.length > 0 ? median(runs.filter((r) => r.reached).map((r) => r.trainSeconds!)) : null,
+      targetSteps: c.targetSteps ?? null,
+      runs,
+    });
+  }
+  return out;
+}
+
+/** Held-out task seeds: far from training seeds, below the language model's 1,000,000. */
+const HELD_OUT = 500_000;
+
+async function tasks(args: Args): Promise<unknown> {
+  const out = [];
+  const ids = [
+    'GridNav-Task-k5-v0',
+    'GridNav-Task-k10-v0',
+    'GridNav-Task-k20-v0',
+    'TextWorld-Quest-k5-v0',
+    'TextWorld-Quest-k10-v0',
+    'TextWorld-Quest-k20-v0',
+  ];
+  for (const id of ids) {
+    const k = Number(/k(\d+)/.exec(id)![1]);
+    const env = make(id);
+    const model = TrueModel.copyOf(env);
+    const planner = new SearchPlanner(model, { maxDepth: 2 * k, maxNodes: 200_000 });
+    const started = performance.now();
+    let successes = 0;
+    for (let i = 0; i < args.tasks; i++) {
+      if (
+        await episodeSucceeds(
+          env,
+          k,
+          (info) => planner.plan(TrueModel.snapshot(env), maskOption(info)),
+          HELD_OUT + i,
+        )
+      )
+        successes++;
+      planner.reset();
+    }
+    out.push({
+      env: id,
+      model: 'true',
+      tasks: args.tasks,
+      successRate: successes / args.tasks,
+      seconds: round((performance.now() - started) / 1000),
+    });
+    process.stderr.write(`${id} true: ${successes}/${args.tasks}\n`);
+  }
+  for (const id of ids.filter((i) => i.startsWith('GridNav'))) {
+    const k = Number(/k(\d+)/.exec(id)![1]);
+    const preset = getPreset('wm', id);
+    const agent = WorldModelAgent.create(spacesOf(make(id)), { ...preset.options, seed: 1 });
+    const started = performance.now();
+    await train(agent, make(id), { steps: args.budget, seed: 1 });
+    const trainSeconds = (performance.now() - started) / 1000;
+    const env = make(id);
+    let successes = 0;
+    for (let i = 0; i < args.tasks; i++) {
+      agent.onEpisodeStart();
+      if (
+        await episodeSucceeds(env, k, (info, obs) => agent.act(obs, maskOption(info)), HELD_OUT + i)
+      )
+        successes++;
+    }
+    out.push({
+      env: id,
+      model: 'learned',
+      trainSteps: args.budget,
+      trainSeeds: 'reset seed 1 then continued',
+      tasks: args.tasks,
+      successRate: successes / args.tasks,
+      trainSeconds: round(trainSeconds),
+    });
+    process.stderr.write(`${id} learned: ${successes}/${args.tasks}\n`);
+    agent.dispose();
+  }
+  return out;
+}
+
+function maskOption(info: Record<string, unknown>): { actionMask?: Uint8Array } {
+  const m = info['actionMask'];
+  return m instanceof Uint8Array ? { actionMask: m } : {};
+}
+
+async function episodeSucceeds(
+  env: Env,
+  k: number,
+  act: (info: Record<string, unknown>, observation: unknown) => unknown,
+  seed: number,
+): Promise<boolean> {
+  let { observation, info } = env.reset({ seed });
+  for (let t = 0; t < 2 * k; t++) {
+    const r = env.step(await act(info, observation));
+    observation = r.observation;
+    info = r.info;
+    if (r.terminated || r.truncated) return r.info['success'] === true;
+  }
+  return false;
+}
+
+async function errors(): Promise<unknown> {
+  const families: {
+    id: string;
+    episodes: number;
+    heldOut: number;
+    steps: number;
+    options: Record<string, unknown>;
+  }[] = [
+    { id: 'Pendulum-v1', episodes: 10, heldOut: 5, steps: 200, options: {} },
+    { id: 'CartPole-v1', episodes: 100, heldOut: 30, steps: 500, options: {} },
+    {
+      id: 'GridNav-Task-k10-v0',
+      episodes: 300,
+      heldOut: 50,
+      steps: 40,
+      options: { stateKind: 'discrete' },
+    },
+    { id: 'TextWorld-Quest-k10-v0', episodes: 300, heldOut: 50, steps: 40, options: {} },
+  ];
+  const out = [];
+  for (const f of families) {
+    const env = make(f.id);
+    const train = collectTrajectories(env, { episodes: f.episodes, seed: 1, maxSteps: f.steps });
+    const held = collectTrajectories(make(f.id), {
+      episodes: f.heldOut,
+      seed: HELD_OUT,
+      maxSteps: f.steps,
+    });
+    const model = WorldModel.create(spacesOf(env), {
+      hiddenSize: 200,
+      backboneSizes: [200, 200],
+      ...f.options,
+    });
+    await model.ready();
+    const data = flatten(train, model);
+    const started = performance.now();
+    const fit = await new WorldModelTrainer(model).fit(data, { epochs: 100, patience: 5 });
+    const fitSeconds = (performance.now() - started) / 1000;
+    const table = evaluateModel(model, held);
+    out.push({
+      env: f.id,
+      trainTransitions: data.size,
+      heldOutTrajectories: held.length,
+      fit: {
+        epochs: fit.epochs,
+        updates: fit.updates,
+        updatesPerSecond: round(fit.updates / fitSeconds),
+      },
+      table,
+    });
+    process.stderr.write(
+      `${f.id}: ${table.map((h) => `${h.horizon}:${h.ratio.toFixed(3)}`).join(' ')}\n`,
+    );
+    model.dispose();
+  }
+  return out;
+}
+
+function flatten(trajectories: readonly Trajectory[], model: WorldModel): TransitionData {
+  const d = model.stateSize;
+  const a = model.actionSpace.shape.length === 0 ? 1 : model.actionSize;
+  const n = trajectories.reduce((s, t) => s + t.rewards.length, 0);
+  const out: TransitionData = {
+    size: n,
+    states: new Float32Array(n * d),
+    actions: new Float32Array(n * a),
+    nextStates: new Float32Array(n * d),
+    rewards: new Float32Array(n),
+    terminated: new Float32Array(n),
+  };
+  let k = 0;
+  for (const tr of trajectories) {
+    for (let i = 0; i < tr.rewards.length; i++, k++) {
+      out.states.set(tr.states.subarray(i * d, (i + 1) * d), k * d);
+      out.nextStates.set(tr.states.subarray((i + 1) * d, (i + 2) * d), k * d);
+      out.actions.set(tr.actions.subarray(i * a, (i + 1) * a), k * a);
+      out.rewards[k] = tr.rewards[i]!;
+      out.terminated[k] = tr.terminated && i === tr.rewards.length - 1 ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+async function planners(): Promise<unknown> {
+  const out = [];
+  // The reference: one large dense product (relu, bias) through the same kernel path.
+  const peak = tf.tidy(() => {
+    const x = tf.randomNormal([1, 1024, 256]);
+    const w = tf.randomNormal([1, 256, 256]);
+    const b = tf.zeros([256]);
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      dense(x, w, b, 'relu', false).dataSync();
+      times.push(performance.now() - t0);
+    }
+    return (2 * 1024 * 256 * 256) / (median(times) / 1000) / 1e9;
+  });
+  for (const id of ['Pendulum-v1', 'CartPole-v1']) {
+    const preset = getPreset('wm', id);
+    const env = make(id);
+    const o = preset.options;
+    const model = WorldModel.create(spacesOf(env), {
+      hiddenSize: o.hiddenSize!,
+      backboneSizes: o.backboneSizes!,
+      ensembleSize: o.ensembleSize!,
+      elites: o.elites!,
+    });
+    await model.ready();
+    const tr = collectTrajectories(env, { episodes: 5, seed: 1, maxSteps: 200 });
+    const data = flatten(tr, model);
+    const trainer = new WorldModelTrainer(model);
+    const fitStarted = performance.now();
+    const fit = await trainer.fit(data, { epochs: 20, holdoutFraction: 0 });
+    const updatesPerSecond = fit.updates / ((performance.now() - fitStarted) / 1000);
+    let imagined = 0;
+    const counting = {
+      actionSpace: model.actionSpace,
+      members: model.members,
+      batch: model.batch.bind(model),
+      size: model.size.bind(model),
+      select: model.select.bind(model),
+      key: model.key.bind(model),
+      step: (
+        b: { states: Float32Array; n: number },
+        a: Float32Array,
+        opt?: { members?: 'mean' | 'ts' },
+      ) => {
+        imagined += b.n;
+        return model.step(b, a, opt);
+      },
+    };
+    const planner = createPlanner(o.planner!, counting, o.plannerOptions ?? {});
+    const state = tr[0]!.states.slice(0, model.stateSize);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) planner.plan(state); // warm-up
+    imagined = 0;
+    for (let i = 0; i < 25; i++) {
+      const t0 = performance.now();
+      planner.plan(state);
+      times.push(performance.now() - t0);
+    }
+    const total = times.reduce((s, v) => s + v, 0) / 1000;
+    // The network alone on one planning batch: flops of encoder + backbone + heads per row.
+    const rows =
+      (imagined /
+        25 /
+        (o.plannerOptions?.['iterations'] as number) /
+        (o.plannerOptions?.['horizon'] as number)) |
+      0;
+    const sizes = [model.inputSize, o.hiddenSize!, ...o.backboneSizes!, model.outputSize];
+    let macs = 0;
+    for (let i = 0; i + 1 < sizes.length; i++) macs += sizes[i]! * sizes[i + 1]!;
+    const flopsPerPass = 2 * macs * rows;
+    const states = new Float32Array(rows * model.stateSize);
+    for (let r = 0; r < rows; r++) states.set(state, r * model.stateSize);
+    const actions = new Float32Array(
+      rows * (model.actionSpace.shape.length === 0 ? 1 : model.actionSize),
+    );
+    const passTimes: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      model.predict(states, actions, { members: 'ts' });
+      passTimes.push(performance.now() - t0);
+    }
+    const ensembleGflops = flopsPerPass / (median(passTimes) / 1000) / 1e9;
+    out.push({
+      preset: id,
+      planner: o.planner,
+      plannerOptions: o.plannerOptions,
+      planMsMedian: round(median(times)),
+      imaginedTransitionsPerSecond: Math.round(imagined / total),
+      rowsPerModelCall: rows,
+      modelCallMsMedian: round(median(passTimes)),
+      ensembleForwardGflops: round(ensembleGflops),
+      denseKernelGflops: round(peak),
+      ratioToKernel: round(ensembleGflops / peak),
+      fitUpdatesPerSecond: round(updatesPerSecond),
+    });
+    model.dispose();
+  }
+  return out;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    seeds: [1, 2, 3, 4, 5],
+    cases: Object.keys(LEARN_CASES),
+    tasks: 100,
+    budget: 20_000,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = argv[i + 1];
+    if (arg === '--seeds') {
+      args.seeds = (value ?? '').split(',').map(Number);
+      if (!args.seeds.every((s) => Number.isSafeInteger(s) && s >= 0 && s < 1_000_000))
+        throw new InvalidOptionError('--seeds', value, 'comma-separated integers in [0, 1000000)');
+    } else if (arg === '--case') {
+      args.cases = (value ?? '').split(',');
+      for (const c of args.cases)
+        if (!(c in LEARN_CASES))
+          throw new InvalidOptionError(
+            '--case',
+            c,
+            `one of ${Object.keys(LEARN_CASES).join(', ')}`,
+          );
+    } else if (arg === '--tasks' || arg === '--budget') {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new InvalidOptionError(arg, value, 'a positive integer');
+      if (arg === '--tasks') args.tasks = n;
+      else args.budget = n;
+    } else {
+      throw new InvalidOptionError(
+        'worldmodel benchmark argument',
+        arg,
+        '--seeds, --case, --tasks or --budget',
+      );
+    }
+    i++;
+  }
+  return args;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
