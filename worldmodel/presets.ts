@@ -33,9 +33,9 @@ const WM_PRESETS: Preset<'wm'>[] = [
       elites: 5,
       fitEpochs: 50,
       planner: 'cem',
-      plannerOptions: { population: 100, elites: 10, iterations: 3, horizon: 20 },
+      plannerOptions: { population: 100, elites: 10, iterations: 2, horizon: 30 },
     },
-    notes: `${PETS_NOTE}; population 100, 3 iterations, horizon 20; learned reward (rewardSource "known" with env "Pendulum-v1" for the known-reward row)`,
+    notes: `${PETS_NOTE}; population 100, 2 iterations, horizon 30 (1.5 s ahead, what a swing-up needs); learned reward (rewardSource "known" with env "Pendulum-v1" for the known-reward row)`,
   },
   {
     algo: 'wm',

@@ -83,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
   let results: unknown;
   if (part === 'learn') results = await learn(args);
   else if (part === 'tasks') results = await tasks(args);
-  else if (part === 'error') results = await errors();
+  else if (part === 'error') results = await errors(args);
   else if (part === 'planner') results = await planners();
   else
     throw new InvalidOptionError(
@@ -101,6 +101,10 @@ interface Args {
   cases: string[];
   tasks: number;
   budget: number;
+  /** Only these environment ids (error, tasks); empty for all. */
+  envs: string[];
+  /** Skip the learned-model rows of `tasks`. */
+  trueOnly: boolean;
 }
 
 async function learn(args: Args): Promise<unknown> {
@@ -149,7 +153,8 @@ async function tasks(args: Args): Promise<unknown> {
     'TextWorld-Quest-k10-v0',
     'TextWorld-Quest-k20-v0',
   ];
-  for (const id of ids) {
+  const chosen = ids.filter((i) => args.envs.length === 0 || args.envs.includes(i));
+  for (const id of chosen) {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const env = make(id);
     const model = TrueModel.copyOf(env);
@@ -177,7 +182,7 @@ async function tasks(args: Args): Promise<unknown> {
     });
     process.stderr.write(`${id} true: ${successes}/${args.tasks}\n`);
   }
-  for (const id of ids.filter((i) => i.startsWith('GridNav'))) {
+  for (const id of chosen.filter((i) => i.startsWith('GridNav') && !args.trueOnly)) {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const preset = getPreset('wm', id);
     const agent = WorldModelAgent.create(spacesOf(make(id)), { ...preset.options, seed: 1 });
@@ -229,13 +234,14 @@ async function episodeSucceeds(
   return false;
 }
 
-async function errors(): Promise<unknown> {
+async function errors(args: Args): Promise<unknown> {
   const families: {
     id: string;
     episodes: number;
     heldOut: number;
     steps: number;
     options: Record<string, unknown>;
+    envOptions?: Record<string, unknown>;
   }[] = [
     { id: 'Pendulum-v1', episodes: 10, heldOut: 5, steps: 200, options: {} },
     { id: 'CartPole-v1', episodes: 100, heldOut: 30, steps: 500, options: {} },
@@ -246,13 +252,20 @@ async function errors(): Promise<unknown> {
       steps: 40,
       options: { stateKind: 'discrete' },
     },
-    { id: 'TextWorld-Quest-k10-v0', episodes: 300, heldOut: 50, steps: 40, options: {} },
+    {
+      id: 'TextWorld-Quest-k10-v0',
+      episodes: 300,
+      heldOut: 50,
+      steps: 40,
+      options: {},
+      envOptions: { observation: 'slots' },
+    },
   ];
   const out = [];
-  for (const f of families) {
-    const env = make(f.id);
+  for (const f of families.filter((x) => args.envs.length === 0 || args.envs.includes(x.id))) {
+    const env = make(f.id, f.envOptions);
     const train = collectTrajectories(env, { episodes: f.episodes, seed: 1, maxSteps: f.steps });
-    const held = collectTrajectories(make(f.id), {
+    const held = collectTrajectories(make(f.id, f.envOptions), {
       episodes: f.heldOut,
       seed: HELD_OUT,
       maxSteps: f.steps,
@@ -436,6 +449,11 @@ function parseArgs(argv: string[]): Args {
             c,
             `one of ${Object.keys(LEARN_CASES).join(', ')}`,
           );
+    } else if (arg === '--true-only') {
+      args.trueOnly = true;
+      continue;
+    } else if (arg === '--env') {
+      args.envs = (value ?? '').split(',').filter((e) => e.length > 0);
     } else if (arg === '--tasks' || arg === '--budget') {
       const n = Number(value);
       if (!Number.isSafeInteger(n) || n < 1)
@@ -446,7 +464,7 @@ function parseArgs(argv: string[]): Args {
       throw new InvalidOptionError(
         'worldmodel benchmark argument',
         arg,
-        '--seeds, --case, --tasks or --budget',
+        '--seeds, --case, --tasks, --budget, --env or --true-only',
       );
     }
     i++;
