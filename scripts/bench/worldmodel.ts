@@ -432,6 +432,8 @@ function parseArgs(argv: string[]): Args {
     cases: Object.keys(LEARN_CASES),
     tasks: 100,
     budget: 20_000,
+    envs: [],
+    trueOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
