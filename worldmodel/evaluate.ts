@@ -27,6 +27,7 @@ import type { Env } from '../envs/core/env.js';
 import { Rng } from '../envs/core/rng.js';
 import { Discrete, flattenInto, flatdim, type AnySpace } from '../envs/core/space.js';
 import type { ImaginationModel } from './model.js';
+import type { TransitionData } from './trainer.js';
 import type { ModelBatch } from './world-model.js';
 
 /** One recorded trajectory: T steps. */
@@ -341,5 +342,50 @@ export function collectTrajectories(env: Env, options: CollectOptions): Trajecto
       terminated,
     });
   }
+  return out;
+}
+
+/**
+ * The transitions of `trajectories`, as flat rows for {@link WorldModelTrainer.fit} (the last step
+ * of a trajectory that terminated is marked terminated).
+ * @throws {@link InvalidValueError} for an empty list or trajectories of different widths.
+ */
+export function transitionsOf(trajectories: readonly Trajectory[]): TransitionData {
+  const withSteps = trajectories.filter((t) => t.rewards.length > 0);
+  if (withSteps.length === 0)
+    throw new InvalidValueError(
+      'trajectories for transitionsOf',
+      `${trajectories.length} trajectories without steps`,
+      'at least one step',
+    );
+  const first = withSteps[0]!;
+  const d = first.states.length / (first.rewards.length + 1);
+  const a = first.actions.length / first.rewards.length;
+  const n = withSteps.reduce((s, t) => s + t.rewards.length, 0);
+  const out: TransitionData = {
+    size: n,
+    states: new Float32Array(n * d),
+    actions: new Float32Array(n * a),
+    nextStates: new Float32Array(n * d),
+    rewards: new Float32Array(n),
+    terminated: new Float32Array(n),
+  };
+  let k = 0;
+  withSteps.forEach((tr, j) => {
+    const t = tr.rewards.length;
+    if (tr.states.length !== (t + 1) * d || tr.actions.length !== t * a)
+      throw new InvalidValueError(
+        `trajectory ${j} for transitionsOf`,
+        `${tr.states.length} state and ${tr.actions.length} action values for ${t} steps`,
+        `(T + 1) × ${d} and T × ${a}`,
+      );
+    for (let i = 0; i < t; i++, k++) {
+      out.states.set(tr.states.subarray(i * d, (i + 1) * d), k * d);
+      out.nextStates.set(tr.states.subarray((i + 1) * d, (i + 2) * d), k * d);
+      out.actions.set(tr.actions.subarray(i * a, (i + 1) * a), k * a);
+      out.rewards[k] = tr.rewards[i]!;
+      out.terminated[k] = tr.terminated && i === t - 1 ? 1 : 0;
+    }
+  });
   return out;
 }

@@ -106,7 +106,9 @@ export class ConfirmedThreshold implements Callback {
 
   onEvaluation({ evaluation, envSteps, trainSeconds }: EvaluationContext): boolean {
     if (process.env['WMGYM_BENCH_PROGRESS'] === '1')
-      process.stderr.write(`  eval at ${envSteps} env steps: ${evaluation.meanReturn.toFixed(1)}\n`);
+      process.stderr.write(
+        `  eval at ${envSteps} env steps: ${evaluation.meanReturn.toFixed(1)}\n`,
+      );
     if (evaluation.meanReturn < this.threshold) {
       this.first = undefined;
       return true;

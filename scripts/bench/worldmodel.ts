@@ -28,10 +28,10 @@ import { initBackend, tf } from '../../agents/nn/backend.js';
 import { dense } from '../../agents/nn/mlp.js';
 import { getPreset } from '../../agents/presets.js';
 import { WorldModelAgent } from '../../worldmodel/agent.js';
-import { collectTrajectories, evaluateModel, type Trajectory } from '../../worldmodel/evaluate.js';
+import { collectTrajectories, evaluateModel, transitionsOf } from '../../worldmodel/evaluate.js';
 import { createPlanner, SearchPlanner } from '../../worldmodel/planner.js';
 import { TrueModel } from '../../worldmodel/true-model.js';
-import { WorldModelTrainer, type TransitionData } from '../../worldmodel/trainer.js';
+import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
 import { runSeed, type LearnCase } from './learn.js';
 import { machineInfo, median } from './machine.js';
@@ -276,7 +276,7 @@ async function errors(args: Args): Promise<unknown> {
       ...f.options,
     });
     await model.ready();
-    const data = flatten(train, model);
+    const data = transitionsOf(train);
     const started = performance.now();
     const fit = await new WorldModelTrainer(model).fit(data, { epochs: 100, patience: 5 });
     const fitSeconds = (performance.now() - started) / 1000;
@@ -296,31 +296,6 @@ async function errors(args: Args): Promise<unknown> {
       `${f.id}: ${table.map((h) => `${h.horizon}:${h.ratio.toFixed(3)}`).join(' ')}\n`,
     );
     model.dispose();
-  }
-  return out;
-}
-
-function flatten(trajectories: readonly Trajectory[], model: WorldModel): TransitionData {
-  const d = model.stateSize;
-  const a = model.actionSpace.shape.length === 0 ? 1 : model.actionSize;
-  const n = trajectories.reduce((s, t) => s + t.rewards.length, 0);
-  const out: TransitionData = {
-    size: n,
-    states: new Float32Array(n * d),
-    actions: new Float32Array(n * a),
-    nextStates: new Float32Array(n * d),
-    rewards: new Float32Array(n),
-    terminated: new Float32Array(n),
-  };
-  let k = 0;
-  for (const tr of trajectories) {
-    for (let i = 0; i < tr.rewards.length; i++, k++) {
-      out.states.set(tr.states.subarray(i * d, (i + 1) * d), k * d);
-      out.nextStates.set(tr.states.subarray((i + 1) * d, (i + 2) * d), k * d);
-      out.actions.set(tr.actions.subarray(i * a, (i + 1) * a), k * a);
-      out.rewards[k] = tr.rewards[i]!;
-      out.terminated[k] = tr.terminated && i === tr.rewards.length - 1 ? 1 : 0;
-    }
   }
   return out;
 }
@@ -352,7 +327,7 @@ async function planners(): Promise<unknown> {
     });
     await model.ready();
     const tr = collectTrajectories(env, { episodes: 5, seed: 1, maxSteps: 200 });
-    const data = flatten(tr, model);
+    const data = transitionsOf(tr);
     const trainer = new WorldModelTrainer(model);
     const fitStarted = performance.now();
     const fit = await trainer.fit(data, { epochs: 20, holdoutFraction: 0 });

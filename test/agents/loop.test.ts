@@ -1,3 +1,4 @@
+import { KillAt } from '../helpers/kill-at.js';
 import test from 'ava';
 import {
   existsSync,
@@ -61,16 +62,6 @@ const dqnOptions = {
 };
 
 /** Stops a run by throwing at a given step, as a killed process would stop it. */
-class KillAt implements Callback {
-  readonly name = 'kill';
-  private readonly step: number;
-  constructor(step: number) {
-    this.step = step;
-  }
-  onStep({ envSteps }: { envSteps: number }): void {
-    if (envSteps >= this.step) throw new Error(`killed at ${envSteps}`);
-  }
-}
 
 test('a run on disk has config.json, namespaced metrics with env steps on every line, and a checkpoint', async (t) => {
   const runDir = tempDir(t);

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KillAt } from '../helpers/kill-at.js';
 import test, { type ExecutionContext } from 'ava';
 import '../../index.js';
 import { spacesOf } from '../../agents/agent.js';
-import { evaluate, train, withoutWallTime, type Callback } from '../../agents/loop.js';
+import { evaluate, train, withoutWallTime } from '../../agents/loop.js';
 import { initBackend } from '../../agents/nn/backend.js';
 import { getPreset, listPresets } from '../../agents/presets.js';
 import { InvalidOptionError } from '../../envs/core/errors.js';
@@ -37,17 +38,6 @@ const tiny: WorldModelAgentOptions = {
   planner: 'cem',
   plannerOptions: { population: 16, elites: 4, iterations: 2, horizon: 5 },
 };
-
-class KillAt implements Callback {
-  readonly name = 'kill';
-  private readonly step: number;
-  constructor(step: number) {
-    this.step = step;
-  }
-  onStep({ envSteps }: { envSteps: number }): void {
-    if (envSteps >= this.step) throw new Error(`killed at ${envSteps}`);
-  }
-}
 
 function lines(runDir: string): Record<string, unknown>[] {
   return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')

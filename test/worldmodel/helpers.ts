@@ -73,35 +73,3 @@ export function linearTrajectories(count: number, length: number, seed: number):
   }
   return out;
 }
-
-/** Concatenates trajectories into transitions. */
-export function transitionsOf(
-  trajectories: readonly Trajectory[],
-  stateSize: number,
-  actionSize: number,
-): TransitionData {
-  const n = trajectories.reduce((s, t) => s + t.rewards.length, 0);
-  const data: TransitionData = {
-    size: n,
-    states: new Float32Array(n * stateSize),
-    actions: new Float32Array(n * actionSize),
-    nextStates: new Float32Array(n * stateSize),
-    rewards: new Float32Array(n),
-    terminated: new Float32Array(n),
-  };
-  let k = 0;
-  for (const tr of trajectories) {
-    const t = tr.rewards.length;
-    for (let i = 0; i < t; i++, k++) {
-      data.states.set(tr.states.subarray(i * stateSize, (i + 1) * stateSize), k * stateSize);
-      data.nextStates.set(
-        tr.states.subarray((i + 1) * stateSize, (i + 2) * stateSize),
-        k * stateSize,
-      );
-      data.actions.set(tr.actions.subarray(i * actionSize, (i + 1) * actionSize), k * actionSize);
-      data.rewards[k] = tr.rewards[i]!;
-      data.terminated[k] = tr.terminated && i === t - 1 ? 1 : 0;
-    }
-  }
-  return data;
-}

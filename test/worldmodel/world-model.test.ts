@@ -11,10 +11,10 @@ import {
 } from '../../envs/core/errors.js';
 import { make } from '../../envs/core/registry.js';
 import { Box, Discrete, MultiBinary } from '../../envs/core/space.js';
-import { collectTrajectories } from '../../worldmodel/evaluate.js';
+import { collectTrajectories, transitionsOf } from '../../worldmodel/evaluate.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
-import { linearData, linearSpaces, transitionsOf } from './helpers.js';
+import { linearData, linearSpaces } from './helpers.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -177,7 +177,6 @@ test('a world model trained on GridNav levels predicts held-out levels better th
     seed: 5000,
     maxSteps: 30,
   });
-  const size = env.observationSpace.shape[0]!;
   const model = WorldModel.create(
     { observationSpace: env.observationSpace, actionSpace: env.actionSpace },
     {
@@ -190,11 +189,11 @@ test('a world model trained on GridNav levels predicts held-out levels better th
     },
   );
   await model.ready();
-  await new WorldModelTrainer(model, { learningRate: 3e-3 }).fit(transitionsOf(train, size, 1), {
+  await new WorldModelTrainer(model, { learningRate: 3e-3 }).fit(transitionsOf(train), {
     epochs: 30,
     patience: 5,
   });
-  const data = transitionsOf(held, size, 1);
+  const data = transitionsOf(held);
   const p = model.predict(data.states, data.actions);
   model.layout.checkStates(p.nextStates, data.size, 'prediction');
   let wrong = 0;
