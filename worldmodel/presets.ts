@@ -18,6 +18,18 @@ declare module '../agents/presets.js' {
 const PETS_NOTE =
   'wmgym world-model preset: PETS-style 5-member ensemble (128x128 ReLU backbone), CEM with 5 particles (TS-inf), refit every 200 env steps after 200 random steps';
 
+/** What the continuous-control presets share: the model, its refits and CEM. */
+const PETS_OPTIONS = {
+  randomSteps: 200,
+  trainEvery: 200,
+  hiddenSize: 128,
+  backboneSizes: [128, 128],
+  ensembleSize: 5,
+  elites: 5,
+  fitEpochs: 50,
+  planner: 'cem',
+} as const satisfies WorldModelAgentOptions;
+
 const WM_PRESETS: Preset<'wm'>[] = [
   {
     algo: 'wm',
@@ -25,14 +37,7 @@ const WM_PRESETS: Preset<'wm'>[] = [
     numEnvs: 1,
     steps: 3000,
     options: {
-      randomSteps: 200,
-      trainEvery: 200,
-      hiddenSize: 128,
-      backboneSizes: [128, 128],
-      ensembleSize: 5,
-      elites: 5,
-      fitEpochs: 50,
-      planner: 'cem',
+      ...PETS_OPTIONS,
       plannerOptions: { population: 100, elites: 10, iterations: 2, horizon: 30 },
     },
     notes: `${PETS_NOTE}; population 100, 2 iterations, horizon 30 (1.5 s ahead, what a swing-up needs); learned reward (rewardSource "known" with env "Pendulum-v1" for the known-reward row)`,
@@ -43,14 +48,7 @@ const WM_PRESETS: Preset<'wm'>[] = [
     numEnvs: 1,
     steps: 5000,
     options: {
-      randomSteps: 200,
-      trainEvery: 200,
-      hiddenSize: 128,
-      backboneSizes: [128, 128],
-      ensembleSize: 5,
-      elites: 5,
-      fitEpochs: 50,
-      planner: 'cem',
+      ...PETS_OPTIONS,
       plannerOptions: { population: 100, elites: 10, iterations: 3, horizon: 20 },
     },
     notes: `${PETS_NOTE}; categorical CEM over the two pushes, horizon 20; the termination head ends imagined episodes`,
