@@ -208,6 +208,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   private readonly classInputColumn: Int32Array;
   /** Entry of each class logit, discrete. */
   private readonly classEntry: Int32Array;
+  /** Offset of each entry's class logits in the class-logit block (entries with more than two values). */
+  private readonly classLogitOffset: Int32Array;
 
   private constructor(spaces: EnvSpaces, config: WorldModelConfig) {
     if (config.elites > config.ensembleSize)
@@ -291,8 +293,10 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     // Discrete: where each class logit's "current value" one-hot sits in the input.
     this.classInputColumn = new Int32Array(this.layout.classLogits);
     this.classEntry = new Int32Array(this.layout.classLogits);
+    this.classLogitOffset = new Int32Array(this.layout.size).fill(-1);
     for (const g of this.layout.groups) {
       g.entries.forEach((entry, j) => {
+        this.classLogitOffset[entry] = g.offset + j * g.classes;
         for (let v = 0; v < g.classes; v++) {
           this.classInputColumn[g.offset + j * g.classes + v] = this.layout.inputOffset[entry]! + v;
           this.classEntry[g.offset + j * g.classes + v] = entry;
@@ -921,8 +925,6 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const m = elites.length;
     const p0 = outRow * layout.probabilitySize;
     probs.fill(0, p0, p0 + layout.probabilitySize);
-    const groupOf = new Map<number, { g: (typeof layout.groups)[number]; j: number }>();
-    for (const g of layout.groups) g.entries.forEach((entry, j) => groupOf.set(entry, { g, j }));
     for (let i = 0; i < d; i++) {
       const cur = states[r * d + i]! - layout.low[i]!;
       const off = p0 + layout.probabilityOffset[i]!;
@@ -937,9 +939,9 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
         if (layout.classes[i] === 2) {
           probs[off + 1 - cur] = probs[off + 1 - cur]! + pc / m;
         } else {
-          const { g, j } = groupOf.get(i)!;
-          const q = softmaxExcept(out, base + d + g.offset + j * g.classes, g.classes, cur);
-          for (let v = 0; v < g.classes; v++)
+          const classes = layout.classes[i]!;
+          const q = softmaxExcept(out, base + d + this.classLogitOffset[i]!, classes, cur);
+          for (let v = 0; v < classes; v++)
             if (v !== cur) probs[off + v] = probs[off + v]! + (pc * q[v]!) / m;
         }
       }
