@@ -548,7 +548,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   /** Raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows, inputSize]`. */
   private network(params: ParameterTensors, x: tf.Tensor): tf.Tensor3D {
     const combined = this.encoder.apply(params, x); // sEmb + aEmb, one product
-    return this.trunk.apply(params, combined);
+    // The encoders train with the backbone: the gradient flows through the trunk's first layer.
+    return this.trunk.apply(params, combined, { inputGradient: true });
   }
 
   /**

@@ -25,6 +25,23 @@ test('trainStep lowers the losses of a batch it is repeated on', async (t) => {
   t.true(last.reward < first.reward);
 });
 
+test('every part of the network trains: the encoders move, not only the backbone and heads', async (t) => {
+  const model = WorldModel.create(linearSpaces, small);
+  await model.ready();
+  const data = linearData(256, 3);
+  model.fitStatistics(data.states, data.nextStates, data.rewards, data.size);
+  const before = model.params.read();
+  const trainer = new WorldModelTrainer(model, { learningRate: 3e-3 });
+  for (let i = 0; i < 5; i++) await trainer.trainStep(data);
+  const after = model.params.read();
+  for (const piece of model.params.pieces) {
+    let moved = 0;
+    for (let j = piece.offset; j < piece.offset + piece.size; j++)
+      moved = Math.max(moved, Math.abs(after[j]! - before[j]!));
+    t.true(moved > 1e-5, `${piece.name} did not change (max |Δ| ${moved})`);
+  }
+});
+
 test('fit stops early on the holdout, respects maxUpdates and picks the elites with the lowest holdout loss', async (t) => {
   const model = WorldModel.create(linearSpaces, { ...small, ensembleSize: 4, elites: 2 });
   await model.ready();
