@@ -17,7 +17,8 @@ export type FieldRule =
     }
   | { kind: 'boolean' }
   | { kind: 'choice'; values: readonly (string | number)[] }
-  | { kind: 'sizes' }
+  /** An array of positive integers (non-empty unless `allowEmpty`). */
+  | { kind: 'sizes'; allowEmpty?: boolean }
   | { kind: 'seed' }
   /** A plain JSON object (copied), checked in depth by whoever reads it. */
   | { kind: 'object' };
@@ -94,10 +95,16 @@ function checkField(option: string, value: unknown, rule: FieldRule): unknown {
     case 'sizes':
       if (
         !Array.isArray(value) ||
-        value.length === 0 ||
+        (value.length === 0 && rule.allowEmpty !== true) ||
         !value.every((v) => Number.isSafeInteger(v) && (v as number) > 0)
       ) {
-        throw new InvalidOptionError(option, value, 'a non-empty array of positive integers');
+        throw new InvalidOptionError(
+          option,
+          value,
+          rule.allowEmpty === true
+            ? 'an array of positive integers'
+            : 'a non-empty array of positive integers',
+        );
       }
       return [...(value as number[])];
     case 'seed':

@@ -139,10 +139,13 @@ export class StateLayout {
     return new StateLayout('discrete', n, low, classes);
   }
 
-  /** Writes the network input of state row `row` of `states` into `out` at row `outRow` (discrete layouts). */
-  encodeDiscrete(states: Float32Array, row: number, out: Float32Array, outRow: number): void {
+  /**
+   * Writes the network input of state row `row` of `states` into `out[offset ..
+   * offset + inputSize)` (discrete layouts; the caller zeroes that range first).
+   */
+  encodeDiscrete(states: Float32Array, row: number, out: Float32Array, offset: number): void {
     const n = this.size;
-    const base = outRow * this.inputSize;
+    const base = offset;
     const s = row * n;
     for (let i = 0; i < n; i++) {
       const k = this.classes[i]!;

@@ -283,7 +283,7 @@ export class WorldModelTrainer {
   /** Each member's total loss on the held-out rows (every member sees all of them). */
   private holdoutLosses(data: TransitionData, holdout: Int32Array): Float64Array {
     const e = this.model.ensembleSize;
-    const chunk = 1024;
+    const chunk = Math.min(1024, this.model.rowsPerPass);
     const sums = new Float64Array(e);
     for (let start = 0; start < holdout.length; start += chunk) {
       const size = Math.min(chunk, holdout.length - start);

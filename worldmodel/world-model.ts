@@ -48,6 +48,7 @@ import { Mlp } from '../agents/nn/mlp.js';
 import { ParameterSet, type ParameterTensors } from '../agents/nn/params.js';
 import { resolveConfig, type ConfigRules } from '../agents/options.js';
 import type { ImaginationModel, ImaginedStep, ImagineStepOptions, MemberChoice } from './model.js';
+import { GridBackbone } from './backbone.js';
 import { StateLayout, type StateKind } from './state-layout.js';
 
 /** Config of {@link WorldModel}; every field has a default ({@link WORLD_MODEL_DEFAULTS}). */
@@ -56,10 +57,18 @@ export interface WorldModelConfig {
   seed: number;
   /** Size of the state and action embeddings (the study's `hidden_dim`). @defaultValue 200 */
   hiddenSize: number;
-  /** Backbone: `mlp` (ReLU layers of `backboneSizes`). @defaultValue 'mlp' */
-  backbone: 'mlp';
-  /** Hidden layer sizes of the MLP backbone. @defaultValue [200, 200] */
+  /**
+   * Backbone: `mlp` (ReLU layers of `backboneSizes` over the whole state), or `grid` (discrete
+   * states that start with a grid, see `grid`: the same network at every cell, over the cell's
+   * neighbourhood; see {@link GridBackbone}). @defaultValue 'mlp'
+   */
+  backbone: 'mlp' | 'grid';
+  /** Hidden layer sizes of the backbone (per cell for `grid`). @defaultValue [200, 200] */
   backboneSizes: number[];
+  /** `[width, height, channels]` of the grid at the start of the state (`backbone: 'grid'`). @defaultValue [] */
+  grid: number[];
+  /** Neighbourhood radius of the grid backbone: each cell reads `(2r+1)²` cells. @defaultValue 1 */
+  gridRadius: number;
   /** Ensemble members. @defaultValue 5 */
   ensembleSize: number;
   /** Members used for prediction, the best on the holdout (PETS' elites). @defaultValue 5 */
@@ -83,6 +92,8 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
   hiddenSize: 200,
   backbone: 'mlp',
   backboneSizes: [200, 200],
+  grid: [],
+  gridRadius: 1,
   ensembleSize: 5,
   elites: 5,
   gaussian: false,
@@ -94,8 +105,10 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
 const RULES: ConfigRules<WorldModelConfig> = {
   seed: { kind: 'seed' },
   hiddenSize: { kind: 'number', min: 1, integer: true },
-  backbone: { kind: 'choice', values: ['mlp'] },
+  backbone: { kind: 'choice', values: ['mlp', 'grid'] },
   backboneSizes: { kind: 'sizes' },
+  grid: { kind: 'sizes', allowEmpty: true },
+  gridRadius: { kind: 'number', min: 1, max: 8, integer: true },
   ensembleSize: { kind: 'number', min: 1, max: 64, integer: true },
   elites: { kind: 'number', min: 1, max: 64, integer: true },
   gaussian: { kind: 'boolean' },
@@ -198,8 +211,10 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   readonly targetSize: number;
   /** The parameters of every member (one flat variable). */
   readonly params: ParameterSet;
-  private readonly encoder: Mlp;
-  private readonly trunk: Mlp;
+  /** Rows one network pass holds at most (predictions and holdout losses run in chunks of it). */
+  readonly rowsPerPass: number;
+  /** The network: raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows, inputSize]`. */
+  private readonly network: (params: ParameterTensors, x: tf.Tensor) => tf.Tensor3D;
   private readonly transitionOutputs: number;
   private statistics: WorldModelStatistics;
   private eliteList: Int32Array;
@@ -256,32 +271,53 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const init = new Rng(config.seed);
     this.rng = init.spawn();
     this.params = new ParameterSet('worldmodel');
-    this.encoder = new Mlp(
-      this.params,
-      {
-        name: 'encoder',
-        inputSize: this.inputSize,
-        hiddenSizes: [],
-        outputSize: config.hiddenSize,
-        activation: 'relu',
-        init: 'fan-in-uniform',
-        ensemble: this.ensembleSize,
-      },
-      init,
-    );
-    this.trunk = new Mlp(
-      this.params,
-      {
-        name: 'backbone',
-        inputSize: config.hiddenSize,
-        hiddenSizes: config.backboneSizes,
-        outputSize: this.outputSize,
-        activation: 'relu',
-        init: 'fan-in-uniform',
-        ensemble: this.ensembleSize,
-      },
-      init,
-    );
+    if (config.backbone === 'grid') {
+      const grid = new GridBackbone(
+        this.params,
+        this.layout,
+        {
+          grid: config.grid,
+          radius: config.gridRadius,
+          inputSize: this.inputSize,
+          hiddenSize: config.hiddenSize,
+          backboneSizes: config.backboneSizes,
+          ensemble: this.ensembleSize,
+          option: 'WorldModel.grid',
+        },
+        init,
+      );
+      this.network = (params, x) => grid.apply(params, x);
+      // Per pass at most ~2^15 cell rows per member: bounded memory on any grid.
+      this.rowsPerPass = Math.max(1, Math.floor(32_768 / grid.cells));
+    } else {
+      if (config.grid.length > 0)
+        throw new InvalidOptionError(
+          'WorldModel.grid',
+          config.grid,
+          '[] unless backbone is "grid"',
+        );
+      const mlp = (name: string, inputSize: number, hiddenSizes: number[], outputSize: number) =>
+        new Mlp(
+          this.params,
+          {
+            name,
+            inputSize,
+            hiddenSizes,
+            outputSize,
+            activation: 'relu',
+            init: 'fan-in-uniform',
+            ensemble: this.ensembleSize,
+          },
+          init,
+        );
+      // sEmb + aEmb: the state and action encoders are one weight, so their sum is one product.
+      const encoder = mlp('encoder', this.inputSize, [], config.hiddenSize);
+      const trunk = mlp('backbone', config.hiddenSize, config.backboneSizes, this.outputSize);
+      // The encoders train with the backbone: the gradient flows through the trunk's first layer.
+      this.network = (params, x) =>
+        trunk.apply(params, encoder.apply(params, x), { inputGradient: true });
+      this.rowsPerPass = 1024;
+    }
     if (config.gaussian) {
       const e = this.ensembleSize;
       const d = this.stateSize;
@@ -481,7 +517,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       a0 = base + d;
     } else {
       out.fill(0, base, base + this.inputSize);
-      this.layout.encodeDiscrete(states, r, out, outRow);
+      this.layout.encodeDiscrete(states, r, out, base);
       a0 = base + this.layout.inputSize;
     }
     const space = this.actionSpace;
@@ -544,13 +580,6 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   }
 
   // ---- the network ------------------------------------------------------------------------------
-
-  /** Raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows, inputSize]`. */
-  private network(params: ParameterTensors, x: tf.Tensor): tf.Tensor3D {
-    const combined = this.encoder.apply(params, x); // sEmb + aEmb, one product
-    // The encoders train with the backbone: the gradient flows through the trunk's first layer.
-    return this.trunk.apply(params, combined, { inputGradient: true });
-  }
 
   /**
    * The losses of a training batch (inside `tf.tidy` or a gradient scope): each member's mean
@@ -660,19 +689,32 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     }
     const params = this.params.views();
     const logVarNeeded = ts && this.config.gaussian;
-    const result = tf.tidy(() => {
-      const x = tf.tensor3d(inputs, [ts ? e : 1, perMember, this.inputSize]);
-      const out = this.network(params, x);
-      if (!logVarNeeded) return out;
-      // Replace the raw log-variance columns by their bounded values.
-      const d = this.stateSize;
-      const mean = tf.slice(out, [0, 0, 0], [e, perMember, d]);
-      const logVar = this.boundLogVar(params, tf.slice(out, [0, 0, d], [e, perMember, d]));
-      const rest = tf.slice(out, [0, 0, 2 * d], [e, perMember, 2]);
-      return tf.concat([mean, logVar, rest], 2);
-    });
-    const out = result.dataSync() as Float32Array;
-    result.dispose();
+    const members = ts ? e : 1;
+    const o = this.outputSize;
+    const out = new Float32Array(e * perMember * o);
+    const x = tf.tensor3d(inputs, [members, perMember, this.inputSize]);
+    // In chunks of rowsPerPass rows per member (one pass for the MLP on a planner's batch).
+    for (let q0 = 0; q0 < perMember; q0 += this.rowsPerPass) {
+      const q = Math.min(this.rowsPerPass, perMember - q0);
+      const result = tf.tidy(() => {
+        const chunk = q === perMember ? x : tf.slice(x, [0, q0, 0], [members, q, this.inputSize]);
+        const raw = this.network(params, chunk);
+        if (!logVarNeeded) return raw;
+        // Replace the raw log-variance columns by their bounded values.
+        const d = this.stateSize;
+        const mean = tf.slice(raw, [0, 0, 0], [e, q, d]);
+        const logVar = this.boundLogVar(params, tf.slice(raw, [0, 0, d], [e, q, d]));
+        const rest = tf.slice(raw, [0, 0, 2 * d], [e, q, 2]);
+        return tf.concat([mean, logVar, rest], 2);
+      });
+      const values = result.dataSync() as Float32Array;
+      result.dispose();
+      if (q === perMember) out.set(values);
+      else
+        for (let m = 0; m < e; m++)
+          out.set(values.subarray(m * q * o, (m + 1) * q * o), (m * perMember + q0) * o);
+    }
+    x.dispose();
     return { out, perMember };
   }
 

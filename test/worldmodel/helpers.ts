@@ -1,5 +1,5 @@
 /** Shared data for the world-model tests: a known linear system and recorded GridNav/TextWorld transitions. */
-import { Box } from '../../envs/core/space.js';
+import { Box, Discrete } from '../../envs/core/space.js';
 import { Rng } from '../../envs/core/rng.js';
 import type { TransitionData } from '../../worldmodel/trainer.js';
 import type { Trajectory } from '../../worldmodel/evaluate.js';
@@ -72,4 +72,63 @@ export function linearTrajectories(count: number, length: number, seed: number):
     out.push({ states, actions, rewards, terminated: false });
   }
   return out;
+}
+
+/**
+ * A small grid world for the grid backbone: a `size × size` grid, one channel per cell (0 empty,
+ * 1 wall, 2 agent) in `x * size + y` order, then the agent's x and y; actions 0..3 move north,
+ * east, south, west unless a wall or the border is in the way (reward 1 for bumping). Every
+ * transition is on a new random layout.
+ */
+export const MOVER_SIZE = 5;
+export const moverSpaces = {
+  observationSpace: new Box({
+    low: 0,
+    high: Float32Array.from({ length: MOVER_SIZE * MOVER_SIZE + 2 }, (_, i) =>
+      i < MOVER_SIZE * MOVER_SIZE ? 2 : MOVER_SIZE - 1,
+    ),
+    shape: [MOVER_SIZE * MOVER_SIZE + 2],
+  }),
+  actionSpace: new Discrete(4),
+};
+
+/** `n` mover transitions, each on its own random layout. */
+export function moverData(n: number, seed: number): TransitionData {
+  const rng = new Rng(seed);
+  const k = MOVER_SIZE;
+  const d = k * k + 2;
+  const data: TransitionData = {
+    size: n,
+    states: new Float32Array(n * d),
+    actions: new Float32Array(n),
+    nextStates: new Float32Array(n * d),
+    rewards: new Float32Array(n),
+    terminated: new Float32Array(n),
+  };
+  const dx = [0, 1, 0, -1];
+  const dy = [-1, 0, 1, 0];
+  for (let i = 0; i < n; i++) {
+    const s = data.states.subarray(i * d, (i + 1) * d);
+    for (let c = 0; c < k * k; c++) s[c] = rng.random() < 0.25 ? 1 : 0;
+    const x = rng.integer(k);
+    const y = rng.integer(k);
+    s[x * k + y] = 2;
+    s[k * k] = x;
+    s[k * k + 1] = y;
+    const a = rng.integer(4);
+    data.actions[i] = a;
+    const next = data.nextStates.subarray(i * d, (i + 1) * d);
+    next.set(s);
+    const nx = x + dx[a]!;
+    const ny = y + dy[a]!;
+    if (nx < 0 || ny < 0 || nx >= k || ny >= k || s[nx * k + ny] === 1) {
+      data.rewards[i] = 1;
+    } else {
+      next[x * k + y] = 0;
+      next[nx * k + ny] = 2;
+      next[k * k] = nx;
+      next[k * k + 1] = ny;
+    }
+  }
+  return data;
 }

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { initBackend } from '../../agents/nn/backend.js';
+import { InvalidOptionError } from '../../envs/core/errors.js';
+import { Box, Discrete } from '../../envs/core/space.js';
+import { WorldModelTrainer } from '../../worldmodel/trainer.js';
+import { WorldModel } from '../../worldmodel/world-model.js';
+import { MOVER_SIZE, moverData, moverSpaces } from './helpers.js';
+
+test.before(async () => {
+  await initBackend({ quiet: true });
+});
+
+const grid = {
+  stateKind: 'discrete' as const,
+  backbone: 'grid' as const,
+  grid: [MOVER_SIZE, MOVER_SIZE, 1],
+  hiddenSize: 32,
+  backboneSizes: [32, 32],
+};
+
+function exactMatch(model: WorldModel, data: ReturnType<typeof moverData>): number {
+  const p = model.predict(data.states, data.actions);
+  const d = model.stateSize;
+  let exact = 0;
+  for (let r = 0; r < data.size; r++) {
+    let same = true;
+    for (let j = 0; j < d; j++)
+      if (p.nextStates[r * d + j] !== data.nextStates[r * d + j]) same = false;
+    if (same) exact++;
+  }
+  return exact / data.size;
+}
+
+test('the grid backbone learns local dynamics that hold on layouts it has never seen', async (t) => {
+  const model = WorldModel.create(moverSpaces, { ...grid, ensembleSize: 2, elites: 2, seed: 4 });
+  await model.ready();
+  const result = await new WorldModelTrainer(model, { batchSize: 64, learningRate: 3e-3 }).fit(
+    moverData(3000, 1),
+    { epochs: 40, patience: 40, maxUpdates: 400 },
+  );
+  const held = moverData(400, 99);
+  const exact = exactMatch(model, held);
+  t.log(`exact ${exact}, ${result.updates} updates`);
+  t.true(
+    exact >= 0.9,
+    `exact next states on held-out layouts ${exact} after ${result.updates} updates`,
+  );
+  // Reward (bumping) is read off the pooled cell features.
+  const p = model.predict(held.states, held.actions);
+  let rewardError = 0;
+  for (let r = 0; r < held.size; r++) rewardError += Math.abs(p.rewards[r]! - held.rewards[r]!);
+  t.true(rewardError / held.size < 0.2, `mean reward error ${rewardError / held.size}`);
+});
+
+test('grid predictions are the same in one call and in chunks, and save -> load keeps them', async (t) => {
+  const model = WorldModel.create(moverSpaces, { ...grid, ensembleSize: 3, elites: 3, seed: 5 });
+  await model.ready();
+  const data = moverData(model.rowsPerPass * 2 + 7, 3);
+  model.fitStatistics(data.states, data.nextStates, data.rewards, data.size);
+  // A few updates, so the saved weights are no longer the seed's initialisation.
+  const trainer = new WorldModelTrainer(model, { batchSize: 16, learningRate: 1e-2 });
+  for (let i = 0; i < 3; i++) await trainer.trainStep(moverData(16, 10 + i));
+  const all = model.predict(data.states, data.actions, { members: 'ts' });
+  const d = model.stateSize;
+  const half = model.rowsPerPass + 3;
+  const first = model.predict(data.states.subarray(0, half * d), data.actions.subarray(0, half));
+  const mean = model.predict(data.states, data.actions);
+  t.deepEqual(
+    Array.from(first.doneProbabilities),
+    Array.from(mean.doneProbabilities.subarray(0, half)),
+  );
+  t.is(all.nextStates.length, data.size * d);
+  const dir = mkdtempSync(join(tmpdir(), 'wmgym-grid-'));
+  try {
+    await model.save(dir);
+    const copy = WorldModel.create(moverSpaces, { ...grid, ensembleSize: 3, elites: 3, seed: 5 });
+    await copy.load(dir);
+    t.deepEqual(
+      Array.from(copy.predict(data.states, data.actions).doneProbabilities),
+      Array.from(mean.doneProbabilities),
+    );
+    copy.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  model.dispose();
+});
+
+test('grid options that do not fit the state get typed errors', (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...grid, grid: [5, 5] }, /three positive integers/],
+    [{ ...grid, grid: [6, 6, 1] }, /at most 27 entries/],
+    [{ ...grid, stateKind: 'continuous' }, /discrete state/],
+    [{ stateKind: 'discrete', grid: [5, 5, 1] }, /unless backbone is "grid"/],
+    [{ ...grid, gridRadius: 0 }, /gridRadius/],
+  ];
+  for (const [options, message] of cases) {
+    const error = t.throws(() => WorldModel.create(moverSpaces, options as object), {
+      instanceOf: InvalidOptionError,
+    });
+    t.regex(error.message, message);
+  }
+  // A channel whose number of values differs between cells is not a grid.
+  const uneven = {
+    observationSpace: new Box({ low: 0, high: Float32Array.of(1, 1, 2, 1), shape: [4] }),
+    actionSpace: new Discrete(2),
+  };
+  t.throws(() => WorldModel.create(uneven, { ...grid, grid: [2, 2, 1] }), {
+    instanceOf: InvalidOptionError,
+    message: /same values in every cell/,
+  });
+});

@@ -1,0 +1,256 @@
+/**
+ * The grid backbone of the world model: for discrete states whose first entries are a
+ * `width × height` grid of cells with `channels` entries each (GridNav's symbolic observation:
+ * `(object, colour, state)` per cell in `x * height + y` order, then the agent's position,
+ * direction and carried object).
+ *
+ * An MLP over the whole flattened grid has to learn "the agent moves into the cell in front
+ * unless it is a wall" once for every cell and direction, and a layout it has never seen is new
+ * to it. The grid backbone has the study's structure, applied per cell with weights shared by
+ * every cell (a convolution):
+ * - the state encoder reads each cell's `(2r+1) × (2r+1)` neighbourhood (its one-hot codes and
+ *   an "inside the grid" flag, so the border is visible) into `hiddenSize` features; the action
+ *   encoder reads the action and the state's other entries (position, direction, carried object)
+ *   into the same size, and `combined = cellEmb + actionEmb` at every cell;
+ * - the backbone is a ReLU MLP of `backboneSizes` run on every cell (one product for all cells of
+ *   all rows of all members);
+ * - the per-cell heads give each cell entry's change logit and class logits; the heads of the
+ *   other entries, the reward and the termination read the max- and mean-pooled cell features
+ *   with the action encoder's input.
+ *
+ * The output is laid out exactly as {@link WorldModel}'s MLP output (change logits of every
+ * entry, then the class logits group by group, then reward and termination), so losses,
+ * snapping, probabilities and fusion are the same code for both backbones. Everything is
+ * slices, reshapes and concatenations of dense tensors: no gather, so every op has a gradient on
+ * every tensorflow.js backend.
+ */
+import { InvalidOptionError } from '../envs/core/errors.js';
+import type { Rng } from '../envs/core/rng.js';
+import { tf } from '../agents/nn/backend.js';
+import { Mlp } from '../agents/nn/mlp.js';
+import type { ParameterSet, ParameterTensors } from '../agents/nn/params.js';
+import type { StateLayout } from './state-layout.js';
+
+/** Sizes of {@link GridBackbone}. */
+export interface GridBackboneOptions {
+  /** `[width, height, channels]` of the grid at the start of the state. */
+  grid: readonly number[];
+  /** Neighbourhood radius r: each cell reads `(2r+1)²` cells. */
+  radius: number;
+  /** Network inputs per row (the encoded state, then the encoded action). */
+  inputSize: number;
+  /** Width of the cell and action embeddings. */
+  hiddenSize: number;
+  /** Hidden sizes of the per-cell MLP (its last size is the pooled feature size). */
+  backboneSizes: readonly number[];
+  /** Members of the batched ensemble. */
+  ensemble: number;
+  /** The option name errors report. */
+  option: string;
+}
+
+/** A contiguous run of the flat output: a slice of the per-cell or of the global output. */
+interface Piece {
+  source: 'cell' | 'global';
+  offset: number;
+  size: number;
+}
+
+/** The grid backbone; see the module comment. */
+export class GridBackbone {
+  /** Cells in the grid. */
+  readonly cells: number;
+  /** Network inputs per cell (one-hot codes, without the "inside" flag). */
+  readonly cellInputs: number;
+  /** Per-cell outputs (change logits of the cell's entries, then their class logits). */
+  readonly cellOutputs: number;
+  /** Outputs of the global head (other entries' logits, reward, termination). */
+  readonly globalOutputs: number;
+  private readonly width: number;
+  private readonly height: number;
+  private readonly radius: number;
+  private readonly globalInputs: number;
+  private readonly ensemble: number;
+  private readonly cellEncoder: Mlp;
+  private readonly actionEncoder: Mlp;
+  private readonly body: Mlp;
+  private readonly cellHead: Mlp;
+  private readonly globalHead: Mlp;
+  private readonly pieces: readonly Piece[];
+
+  /**
+   * Adds the backbone's weights to `params`.
+   * @throws {@link InvalidOptionError} when the grid does not fit the layout: not a discrete
+   * layout, more cell entries than state entries, or a channel whose number of values differs
+   * between cells.
+   */
+  constructor(params: ParameterSet, layout: StateLayout, options: GridBackboneOptions, rng: Rng) {
+    const { option } = options;
+    const grid = options.grid;
+    if (grid.length !== 3 || !grid.every((v) => Number.isSafeInteger(v) && v > 0))
+      throw new InvalidOptionError(
+        option,
+        grid,
+        '[width, height, channels]: three positive integers (the grid at the start of the state)',
+      );
+    const [width, height, channels] = grid as [number, number, number];
+    if (layout.kind !== 'discrete')
+      throw new InvalidOptionError(
+        option,
+        grid,
+        'a grid backbone only for a discrete state (stateKind "discrete" or a MultiBinary space)',
+      );
+    const cells = width * height;
+    if (cells * channels > layout.size)
+      throw new InvalidOptionError(
+        option,
+        grid,
+        `a grid of at most ${layout.size} entries (the state's size); ${width} x ${height} x ${channels} = ${cells * channels}`,
+      );
+    const classes = Array.from({ length: channels }, (_, ch) => layout.classes[ch]!);
+    for (let c = 0; c < cells; c++) {
+      for (let ch = 0; ch < channels; ch++) {
+        if (layout.classes[c * channels + ch] !== classes[ch])
+          throw new InvalidOptionError(
+            option,
+            grid,
+            `a grid whose channel ${ch} has the same values in every cell (cell ${c} has ${layout.classes[c * channels + ch]}, cell 0 ${classes[ch]})`,
+          );
+      }
+    }
+    this.width = width;
+    this.height = height;
+    this.cells = cells;
+    this.radius = options.radius;
+    this.ensemble = options.ensemble;
+    this.cellInputs = classes.reduce((s, k) => s + (k <= 2 ? 1 : k), 0);
+    // The action is always part of the global input, so it is never empty.
+    this.globalInputs = options.inputSize - cells * this.cellInputs;
+    const extras = layout.size - cells * channels;
+
+    // Per-cell outputs: the channels' change logits, then per class group (ascending K, as the
+    // layout orders its groups) the channels with K values, K logits each.
+    const cellClassOffset = new Map<number, number>();
+    let cellOut = channels;
+    for (const g of layout.groups) {
+      cellClassOffset.set(g.classes, cellOut);
+      cellOut += classes.filter((k) => k === g.classes).length * g.classes;
+    }
+    this.cellOutputs = cellOut;
+    // Global outputs: the other entries' change logits, their class logits group by group, then
+    // reward and termination.
+    const pieces: Piece[] = [
+      { source: 'cell', offset: 0, size: channels },
+      { source: 'global', offset: 0, size: extras },
+    ];
+    let globalOut = extras;
+    const classPieces: Piece[] = [];
+    for (const g of layout.groups) {
+      const perCell = classes.filter((k) => k === g.classes).length * g.classes;
+      classPieces.push({ source: 'cell', offset: cellClassOffset.get(g.classes)!, size: perCell });
+      let tail = 0;
+      for (const entry of g.entries) if (entry >= cells * channels) tail++;
+      classPieces.push({ source: 'global', offset: globalOut, size: tail * g.classes });
+      globalOut += tail * g.classes;
+    }
+    pieces.push(...classPieces, { source: 'global', offset: globalOut, size: 2 });
+    this.globalOutputs = globalOut + 2;
+    this.pieces = pieces.filter((p) => p.size > 0);
+
+    const sizes = options.backboneSizes;
+    const features = sizes[sizes.length - 1]!;
+    const side = 2 * this.radius + 1;
+    const layer = (
+      name: string,
+      inputSize: number,
+      hiddenSizes: readonly number[],
+      outputSize: number,
+    ): Mlp =>
+      new Mlp(
+        params,
+        {
+          name: `grid.${name}`,
+          inputSize,
+          hiddenSizes,
+          outputSize,
+          activation: 'relu',
+          init: 'fan-in-uniform',
+          ensemble: this.ensemble,
+        },
+        rng,
+      );
+    this.cellEncoder = layer(
+      'cellEncoder',
+      side * side * (this.cellInputs + 1),
+      [],
+      options.hiddenSize,
+    );
+    this.actionEncoder = layer('actionEncoder', this.globalInputs, [], options.hiddenSize);
+    this.body = layer('body', options.hiddenSize, sizes.slice(0, -1), features);
+    this.cellHead = layer('cellHead', features, [], this.cellOutputs);
+    this.globalHead = layer(
+      'globalHead',
+      2 * features + this.globalInputs,
+      [features],
+      this.globalOutputs,
+    );
+  }
+
+  /**
+   * The network's raw outputs `[members, rows, outputSize]` for inputs `[1 | members, rows,
+   * inputSize]` (the {@link WorldModel} input encoding), in the MLP backbone's output layout.
+   */
+  apply(params: ParameterTensors, x: tf.Tensor): tf.Tensor3D {
+    const [m, rows] = x.shape as [number, number, number];
+    const e = this.ensemble;
+    const w = this.width;
+    const h = this.height;
+    const p = this.cellInputs;
+    const r = this.radius;
+    const side = 2 * r + 1;
+    const cells = this.cells;
+    // Each cell's neighbourhood: the one-hot codes plus an "inside" flag, zero-padded outside.
+    const grid = tf.reshape(tf.slice(x, [0, 0, 0], [m, rows, cells * p]), [m * rows, w, h, p]);
+    const flagged = tf.concat([grid, tf.ones([m * rows, w, h, 1])], 3);
+    const padded = tf.pad(flagged, [
+      [0, 0],
+      [r, r],
+      [r, r],
+      [0, 0],
+    ]);
+    const shifts: tf.Tensor[] = [];
+    for (let dx = 0; dx < side; dx++)
+      for (let dy = 0; dy < side; dy++)
+        shifts.push(tf.slice(padded, [0, dx, dy, 0], [m * rows, w, h, p + 1]));
+    const patches = tf.reshape(tf.concat(shifts, 3), [m, rows * cells, side * side * (p + 1)]);
+    const globalIn = tf.slice(x, [0, 0, cells * p], [m, rows, this.globalInputs]);
+    const hidden = this.cellEncoder.outputSize;
+    const cellEmb = tf.reshape(this.cellEncoder.apply(params, patches), [e, rows, cells, hidden]);
+    const actionEmb = tf.reshape(this.actionEncoder.apply(params, globalIn), [e, rows, 1, hidden]);
+    const combined = tf.reshape(tf.add(cellEmb, actionEmb), [e, rows * cells, hidden]);
+    const features = tf.relu(this.body.apply(params, combined, { inputGradient: true }));
+    const f = features.shape[2];
+    const cellOut = tf.reshape(this.cellHead.apply(params, features, { inputGradient: true }), [
+      e,
+      rows,
+      cells,
+      this.cellOutputs,
+    ]);
+    const perRow = tf.reshape(features, [e, rows, cells, f]);
+    const pooled = tf.concat(
+      [tf.max(perRow, 2), tf.mean(perRow, 2), m === e ? globalIn : tf.tile(globalIn, [e, 1, 1])],
+      2,
+    );
+    const globalOut = this.globalHead.apply(params, pooled, { inputGradient: true });
+    const parts = this.pieces.map((piece) =>
+      piece.source === 'cell'
+        ? tf.reshape(tf.slice(cellOut, [0, 0, 0, piece.offset], [e, rows, cells, piece.size]), [
+            e,
+            rows,
+            cells * piece.size,
+          ])
+        : tf.slice(globalOut, [0, 0, piece.offset], [e, rows, piece.size]),
+    );
+    return tf.concat(parts, 2) as tf.Tensor3D;
+  }
+}
