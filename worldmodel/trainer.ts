@@ -136,6 +136,22 @@ export class WorldModelTrainer {
     await this.model.ready();
     checkData(batch, this.model);
     const e = this.model.ensembleSize;
+    const steps = this.model.sequenceLength;
+    if (steps > 1) {
+      // A sequence backbone trains on windows: every `steps` consecutive rows are one.
+      const windows = batch.size / steps;
+      const starts = contiguousWindows(batch, steps);
+      const aligned = starts.filter((i) => i % steps === 0).length;
+      if (!Number.isSafeInteger(windows) || windows < 1 || aligned !== windows)
+        throw new InvalidValueError(
+          'batch for WorldModelTrainer.trainStep',
+          `${batch.size} transitions (${aligned} whole windows)`,
+          `windows of ${steps} consecutive transitions of one episode each (the model's sequenceLength)`,
+        );
+      const rows = new Int32Array(e * windows);
+      for (let k = 0; k < rows.length; k++) rows[k] = this.rng.integer(windows) * steps;
+      return this.step(batch, rows, windows);
+    }
     const rows = new Int32Array(e * batch.size);
     for (let k = 0; k < rows.length; k++) rows[k] = this.rng.integer(batch.size);
     return this.step(batch, rows, batch.size);
@@ -197,12 +213,12 @@ export class WorldModelTrainer {
       );
     const model = this.model;
     const e = model.ensembleSize;
-    // Split: a random holdout (at most maxHoldout rows), the rest trains.
-    const order = permutation(data.size, this.rng);
-    const holdoutSize = Math.min(Math.floor(data.size * holdoutFraction), maxHoldout);
-    const holdout = order.slice(0, holdoutSize);
-    const train = order.slice(holdoutSize);
-    const trainData = subset(data, train);
+    const { holdout, train, covered } =
+      model.sequenceLength > 1
+        ? this.splitWindows(data, model.sequenceLength, holdoutFraction, maxHoldout)
+        : this.splitRows(data.size, holdoutFraction, maxHoldout);
+    const holdoutSize = holdout.length;
+    const trainData = subset(data, covered);
     model.fitStatistics(trainData.states, trainData.nextStates, trainData.rewards, trainData.size);
     const n = train.length;
     // Per-member bootstraps of the training split (indices into the full data).
@@ -212,7 +228,11 @@ export class WorldModelTrainer {
       for (let i = 0; i < n; i++) b[i] = train[this.rng.integer(n)]!;
       bootstraps.push(b);
     }
-    const batchSize = Math.min(this.config.batchSize, n);
+    // Rows per member per step (windows for a sequence backbone: about batchSize transitions).
+    const batchSize = Math.min(
+      Math.max(1, Math.floor(this.config.batchSize / model.sequenceLength)),
+      n,
+    );
     const stepsPerEpoch = Math.ceil(n / batchSize);
     const best = new Float64Array(e).fill(Infinity);
     const bestWeights = holdoutSize > 0 ? model.params.read().slice() : undefined;
@@ -277,13 +297,81 @@ export class WorldModelTrainer {
         .map((x) => x.m);
     }
     model.setElites(elites);
-    return { epochs: epoch, updates, train: last, holdout: holdoutLosses, elites, trainSize: n };
+    return {
+      epochs: epoch,
+      updates,
+      train: last,
+      holdout: holdoutLosses,
+      elites,
+      trainSize: covered.length,
+    };
+  }
+
+  /** A random holdout of at most `maxHoldout` rows; the rest trains. */
+  private splitRows(
+    size: number,
+    fraction: number,
+    maxHoldout: number,
+  ): { holdout: Int32Array; train: Int32Array; covered: Int32Array } {
+    const order = permutation(size, this.rng);
+    const holdoutSize = Math.min(Math.floor(size * fraction), maxHoldout);
+    const train = order.slice(holdoutSize);
+    return { holdout: order.slice(0, holdoutSize), train, covered: train };
+  }
+
+  /**
+   * Windows of `steps` consecutive transitions, split without overlap: the data is cut into
+   * blocks of 4·steps transitions, a random `fraction` of the blocks is held out, and a window
+   * trains (or is held out) only when both its ends lie in training (held-out) blocks, so no
+   * transition is in both splits. `covered` lists the transitions of the training blocks.
+   */
+  private splitWindows(
+    data: TransitionData,
+    steps: number,
+    fraction: number,
+    maxHoldout: number,
+  ): { holdout: Int32Array; train: Int32Array; covered: Int32Array } {
+    const starts = contiguousWindows(data, steps);
+    if (starts.length < 2)
+      throw new InvalidValueError(
+        'data for WorldModelTrainer.fit',
+        `${starts.length} windows of ${steps} consecutive transitions`,
+        `at least 2 (the transformer backbone trains on windows of contextLength = ${steps})`,
+      );
+    const blockSize = 4 * steps;
+    const blocks = Math.ceil(data.size / blockSize);
+    const held = new Uint8Array(blocks);
+    const order = permutation(blocks, this.rng);
+    const heldBlocks = Math.floor(blocks * fraction);
+    for (let i = 0; i < heldBlocks; i++) held[order[i]!] = 1;
+    const holdout: number[] = [];
+    const train: number[] = [];
+    for (const s of starts) {
+      const a = held[Math.floor(s / blockSize)]!;
+      const b = held[Math.floor((s + steps - 1) / blockSize)]!;
+      if (a === 1 && b === 1) holdout.push(s);
+      else if (a === 0 && b === 0) train.push(s);
+    }
+    const shuffled = permutation(holdout.length, this.rng);
+    const kept = Int32Array.from(shuffled.slice(0, maxHoldout), (i) => holdout[i]!).sort();
+    const covered: number[] = [];
+    for (let k = 0; k < data.size; k++) if (held[Math.floor(k / blockSize)] === 0) covered.push(k);
+    if (train.length === 0)
+      throw new InvalidValueError(
+        'data for WorldModelTrainer.fit',
+        `${starts.length} windows of ${steps} transitions, none left for training`,
+        'a smaller holdoutFraction or more data',
+      );
+    return { holdout: kept, train: Int32Array.from(train), covered: Int32Array.from(covered) };
   }
 
   /** Each member's total loss on the held-out rows (every member sees all of them). */
   private holdoutLosses(data: TransitionData, holdout: Int32Array): Float64Array {
     const e = this.model.ensembleSize;
-    const chunk = Math.min(1024, this.model.rowsPerPass);
+    const chunk = Math.max(
+      1,
+      Math.floor(Math.min(1024, this.model.rowsPerPass) / this.model.sequenceLength),
+    );
     const sums = new Float64Array(e);
     for (let start = 0; start < holdout.length; start += chunk) {
       const size = Math.min(chunk, holdout.length - start);
@@ -332,6 +420,33 @@ export function replayData(replay: ReplayBuffer): TransitionData {
     rewards: b.rewards,
     terminated: b.terminated,
   };
+}
+
+/**
+ * The rows `i` of `data` that start a window of `steps` transitions of one episode: for every
+ * `j` in `i … i + steps − 2`, transition `j` did not end the episode and its next state is
+ * exactly the state of transition `j + 1` (as in data gathered in time order, such as
+ * {@link replayData}'s columns).
+ */
+export function contiguousWindows(data: TransitionData, steps: number): Int32Array {
+  const n = data.size;
+  const d = data.states.length / Math.max(n, 1);
+  // follows[j] = 1 when transition j + 1 continues transition j.
+  const follows = new Uint8Array(Math.max(n - 1, 0));
+  for (let j = 0; j + 1 < n; j++) {
+    if (data.terminated[j] !== 0) continue;
+    let same = true;
+    for (let k = 0; k < d && same; k++)
+      if (data.nextStates[j * d + k] !== data.states[(j + 1) * d + k]) same = false;
+    follows[j] = same ? 1 : 0;
+  }
+  const out: number[] = [];
+  let run = 0; // how many `follows` in a row start at i + 1
+  for (let i = n - 1; i >= 0; i--) {
+    run = i < n - 1 && follows[i] === 1 ? run + 1 : 0;
+    if (i + steps <= n && run >= steps - 1) out.push(i);
+  }
+  return Int32Array.from(out.reverse());
 }
 
 /** The given rows of `data`. */

@@ -45,6 +45,7 @@ import type { EnvSpaces } from '../agents/agent.js';
 import { readAgentFile, writeAgentFile } from '../agents/checkpoint.js';
 import { initBackend, tf } from '../agents/nn/backend.js';
 import { Mlp } from '../agents/nn/mlp.js';
+import { Transformer } from '../agents/nn/transformer.js';
 import { ParameterSet, type ParameterTensors } from '../agents/nn/params.js';
 import { resolveConfig, type ConfigRules } from '../agents/options.js';
 import type { ImaginationModel, ImaginedStep, ImagineStepOptions, MemberChoice } from './model.js';
@@ -58,13 +59,21 @@ export interface WorldModelConfig {
   /** Size of the state and action embeddings (the study's `hidden_dim`). @defaultValue 200 */
   hiddenSize: number;
   /**
-   * Backbone: `mlp` (ReLU layers of `backboneSizes` over the whole state), or `grid` (discrete
+   * Backbone: `mlp` (ReLU layers of `backboneSizes` over the whole state), `grid` (discrete
    * states that start with a grid, see `grid`: the same network at every cell, over the cell's
-   * neighbourhood; see {@link GridBackbone}). @defaultValue 'mlp'
+   * neighbourhood; see {@link GridBackbone}), or `transformer` (a causal transformer of
+   * `layers` blocks over the last `contextLength` (state, action) embeddings of an imagined
+   * trajectory; width `hiddenSize`). @defaultValue 'mlp'
    */
-  backbone: 'mlp' | 'grid';
-  /** Hidden layer sizes of the backbone (per cell for `grid`). @defaultValue [200, 200] */
+  backbone: 'mlp' | 'grid' | 'transformer';
+  /** Hidden layer sizes of the backbone (per cell for `grid`; not used by `transformer`). @defaultValue [200, 200] */
   backboneSizes: number[];
+  /** Positions the transformer backbone attends over (training windows have this length). @defaultValue 8 */
+  contextLength: number;
+  /** Attention heads of the transformer backbone (`hiddenSize` must be a multiple). @defaultValue 4 */
+  heads: number;
+  /** Blocks of the transformer backbone. @defaultValue 2 */
+  layers: number;
   /** `[width, height, channels]` of the grid at the start of the state (`backbone: 'grid'`). @defaultValue [] */
   grid: number[];
   /** Neighbourhood radius of the grid backbone: each cell reads `(2r+1)²` cells. @defaultValue 1 */
@@ -94,6 +103,9 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
   backboneSizes: [200, 200],
   grid: [],
   gridRadius: 1,
+  contextLength: 8,
+  heads: 4,
+  layers: 2,
   ensembleSize: 5,
   elites: 5,
   gaussian: false,
@@ -105,10 +117,13 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
 const RULES: ConfigRules<WorldModelConfig> = {
   seed: { kind: 'seed' },
   hiddenSize: { kind: 'number', min: 1, integer: true },
-  backbone: { kind: 'choice', values: ['mlp', 'grid'] },
+  backbone: { kind: 'choice', values: ['mlp', 'grid', 'transformer'] },
   backboneSizes: { kind: 'sizes' },
   grid: { kind: 'sizes', allowEmpty: true },
   gridRadius: { kind: 'number', min: 1, max: 8, integer: true },
+  contextLength: { kind: 'number', min: 1, max: 256, integer: true },
+  heads: { kind: 'number', min: 1, integer: true },
+  layers: { kind: 'number', min: 1, max: 48, integer: true },
   ensembleSize: { kind: 'number', min: 1, max: 64, integer: true },
   elites: { kind: 'number', min: 1, max: 64, integer: true },
   gaussian: { kind: 'boolean' },
@@ -160,6 +175,14 @@ export interface ModelBatch {
   states: Float32Array;
   /** Rows. */
   n: number;
+  /**
+   * Sequence backbones (`transformer`): the network inputs of the imagined steps that led to
+   * each row, `[n × contextSteps × inputSize]`, oldest first (at most `contextLength − 1`
+   * steps). Absent at a batch's root; {@link WorldModel.step} extends it.
+   */
+  context?: Float32Array | undefined;
+  /** Steps held in `context` per row (0 without it). */
+  contextSteps?: number | undefined;
 }
 
 /** One batch of training rows for {@link WorldModel.loss}: per member `rows` transitions. */
@@ -168,8 +191,10 @@ export interface EncodedBatch {
   inputs: Float32Array;
   /** Targets `[members × rows × targetSize]`. */
   targets: Float32Array;
-  /** Rows per member. */
+  /** Rows per member (windows × steps for a sequence backbone). */
   rows: number;
+  /** Consecutive rows that form one training window (1 unless the backbone is a sequence model). */
+  steps: number;
 }
 
 /** The losses of one pass, as scalars (tensors inside a gradient scope). */
@@ -213,8 +238,16 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   readonly params: ParameterSet;
   /** Rows one network pass holds at most (predictions and holdout losses run in chunks of it). */
   readonly rowsPerPass: number;
-  /** The network: raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows, inputSize]`. */
-  private readonly network: (params: ParameterTensors, x: tf.Tensor) => tf.Tensor3D;
+  /**
+   * Consecutive transitions a training window holds: `contextLength` for the `transformer`
+   * backbone, 1 (independent rows) for the others.
+   */
+  readonly sequenceLength: number;
+  /**
+   * The network: raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows,
+   * inputSize]`, where every `steps` consecutive rows are one sequence (oldest first).
+   */
+  private readonly network: (params: ParameterTensors, x: tf.Tensor, steps: number) => tf.Tensor3D;
   private readonly transitionOutputs: number;
   private statistics: WorldModelStatistics;
   private eliteList: Int32Array;
@@ -289,6 +322,53 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       this.network = (params, x) => grid.apply(params, x);
       // Per pass at most ~2^15 cell rows per member: bounded memory on any grid.
       this.rowsPerPass = Math.max(1, Math.floor(32_768 / grid.cells));
+      this.sequenceLength = 1;
+    } else if (config.backbone === 'transformer') {
+      if (config.hiddenSize % config.heads !== 0)
+        throw new InvalidOptionError(
+          'WorldModel.hiddenSize',
+          config.hiddenSize,
+          `a multiple of heads (${config.heads}) for the transformer backbone`,
+        );
+      const linear = (name: string, inputSize: number, outputSize: number): Mlp =>
+        new Mlp(
+          this.params,
+          {
+            name,
+            inputSize,
+            hiddenSizes: [],
+            outputSize,
+            activation: 'relu',
+            init: 'fan-in-uniform',
+            ensemble: this.ensembleSize,
+          },
+          init,
+        );
+      // sEmb + aEmb (one weight), the transformer over the window, then the heads.
+      const encoder = linear('encoder', this.inputSize, config.hiddenSize);
+      const block = new Transformer(
+        this.params,
+        {
+          name: 'backbone',
+          modelSize: config.hiddenSize,
+          heads: config.heads,
+          layers: config.layers,
+          contextLength: config.contextLength,
+          ensemble: this.ensembleSize,
+        },
+        init,
+      );
+      const head = linear('head', config.hiddenSize, this.outputSize);
+      const d = config.hiddenSize;
+      this.network = (params, x, steps) => {
+        const e = this.ensembleSize;
+        const rows = x.shape[1]!;
+        const embedded = tf.reshape(encoder.apply(params, x), [e, rows / steps, steps, d]);
+        const hidden = tf.reshape(block.apply(params, embedded), [e, rows, d]);
+        return head.apply(params, hidden, { inputGradient: true });
+      };
+      this.rowsPerPass = 1024;
+      this.sequenceLength = config.contextLength;
     } else {
       if (config.grid.length > 0)
         throw new InvalidOptionError(
@@ -317,6 +397,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       this.network = (params, x) =>
         trunk.apply(params, encoder.apply(params, x), { inputGradient: true });
       this.rowsPerPass = 1024;
+      this.sequenceLength = 1;
     }
     if (config.gaussian) {
       const e = this.ensembleSize;
@@ -539,7 +620,9 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
 
   /**
    * Training rows for {@link WorldModel.loss}: `rows[e × perMember + i]` is the transition (an index
-   * into the given arrays) that member `e` trains on at position `i`.
+   * into the given arrays) that member `e` trains on at position `i`. With a sequence backbone
+   * (`sequenceLength` T > 1) each index starts a window: transitions `r … r + T − 1`, which the
+   * caller has checked follow each other within one episode ({@link contiguousWindows}).
    */
   encodeTraining(
     data: {
@@ -552,14 +635,15 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     rows: Int32Array,
     perMember: number,
   ): EncodedBatch {
-    const total = rows.length;
+    const steps = this.sequenceLength;
+    const total = rows.length * steps;
     const inputs = new Float32Array(total * this.inputSize);
     const targets = new Float32Array(total * this.targetSize);
     const d = this.stateSize;
     const t = this.targetSize;
     const { deltaMean, deltaStd, rewardMean, rewardStd } = this.statistics;
     for (let k = 0; k < total; k++) {
-      const r = rows[k]!;
+      const r = rows[Math.floor(k / steps)]! + (k % steps);
       this.encodeRow(data.states, data.actions, r, inputs, k);
       const base = k * t;
       if (this.layout.kind === 'continuous') {
@@ -576,7 +660,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       targets[base + t - 2] = (data.rewards[r]! - rewardMean) / rewardStd;
       targets[base + t - 1] = data.terminated[r]!;
     }
-    return { inputs, targets, rows: perMember };
+    return { inputs, targets, rows: perMember * steps, steps };
   }
 
   // ---- the network ------------------------------------------------------------------------------
@@ -602,7 +686,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const d = this.stateSize;
     const x = tf.tensor3d(batch.inputs, [e, b, this.inputSize]);
     const y = tf.tensor3d(batch.targets, [e, b, this.targetSize]);
-    const out = this.network(params, x);
+    const out = this.network(params, x, batch.steps);
     const perMember = (t: tf.Tensor): tf.Tensor1D =>
       tf.reshape(tf.mean(tf.reshape(t, [e, -1]), 1), [e]);
     const rewardOut = tf.slice(out, [0, 0, this.transitionOutputs], [e, b, 1]);
@@ -672,33 +756,59 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     return tf.add(min, tf.softplus(tf.sub(upper, min)));
   }
 
-  /** Runs the network on `n` rows of (states, actions): `[members, n, out]` (mean) or `[members, ⌈n/elites⌉, out]` (ts). */
+  /**
+   * Runs the network on `n` rows of (states, actions): `[members, n, out]` (mean) or
+   * `[members, ⌈n/elites⌉, out]` (ts). With `context` (sequence backbones), each row's sequence is
+   * its context steps followed by the current (state, action), and the outputs are the last
+   * position's; `current` holds each row's encoded (state, action), `[n × inputSize]`.
+   */
   private forward(
     states: Float32Array,
     actions: Float32Array,
     n: number,
     ts: boolean,
-  ): { out: Float32Array; perMember: number } {
+    context?: { inputs: Float32Array; steps: number },
+  ): { out: Float32Array; perMember: number; current: Float32Array } {
     const e = this.ensembleSize;
     const elites = this.eliteList;
+    const width = this.inputSize;
+    const past = context?.steps ?? 0;
+    const steps = past + 1;
     const perMember = ts ? Math.ceil(n / elites.length) : n;
-    const inputs = new Float32Array((ts ? e : 1) * perMember * this.inputSize);
+    const inputs = new Float32Array((ts ? e : 1) * perMember * steps * width);
+    const current = new Float32Array(n * width);
     for (let r = 0; r < n; r++) {
-      const row = ts ? elites[r % elites.length]! * perMember + Math.floor(r / elites.length) : r;
-      this.encodeRow(states, actions, r, inputs, row);
+      const slot = ts ? elites[r % elites.length]! * perMember + Math.floor(r / elites.length) : r;
+      if (past > 0)
+        inputs.set(
+          context!.inputs.subarray(r * past * width, (r + 1) * past * width),
+          slot * steps * width,
+        );
+      this.encodeRow(states, actions, r, inputs, slot * steps + past);
+      current.set(
+        inputs.subarray((slot * steps + past) * width, (slot * steps + steps) * width),
+        r * width,
+      );
     }
     const params = this.params.views();
     const logVarNeeded = ts && this.config.gaussian;
     const members = ts ? e : 1;
     const o = this.outputSize;
     const out = new Float32Array(e * perMember * o);
-    const x = tf.tensor3d(inputs, [members, perMember, this.inputSize]);
+    const x = tf.tensor3d(inputs, [members, perMember * steps, width]);
     // In chunks of rowsPerPass rows per member (one pass for the MLP on a planner's batch).
-    for (let q0 = 0; q0 < perMember; q0 += this.rowsPerPass) {
-      const q = Math.min(this.rowsPerPass, perMember - q0);
+    const chunkRows = Math.max(1, Math.floor(this.rowsPerPass / steps));
+    for (let q0 = 0; q0 < perMember; q0 += chunkRows) {
+      const q = Math.min(chunkRows, perMember - q0);
       const result = tf.tidy(() => {
-        const chunk = q === perMember ? x : tf.slice(x, [0, q0, 0], [members, q, this.inputSize]);
-        const raw = this.network(params, chunk);
+        const chunk =
+          q === perMember ? x : tf.slice(x, [0, q0 * steps, 0], [members, q * steps, width]);
+        let raw = this.network(params, chunk, steps);
+        if (steps > 1)
+          raw = tf.reshape(
+            tf.slice(tf.reshape(raw, [e, q, steps, o]), [0, 0, past, 0], [e, q, 1, o]),
+            [e, q, o],
+          );
         if (!logVarNeeded) return raw;
         // Replace the raw log-variance columns by their bounded values.
         const d = this.stateSize;
@@ -715,7 +825,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
           out.set(values.subarray(m * q * o, (m + 1) * q * o), (m * perMember + q0) * o);
     }
     x.dispose();
-    return { out, perMember };
+    return { out, perMember, current };
   }
 
   // ---- prediction -------------------------------------------------------------------------------
@@ -732,7 +842,13 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   ): WorldModelPrediction {
     this.requireReady();
     const n = this.checkBatch(states, actions, 'WorldModel.predict');
-    return this.predictRows(states, actions, n, options.members ?? 'mean');
+    const { nextStates, rewards, dones, doneProbabilities, disagreement } = this.predictRows(
+      states,
+      actions,
+      n,
+      options.members ?? 'mean',
+    );
+    return { nextStates, rewards, dones, doneProbabilities, disagreement };
   }
 
   /** The study's `predict_next_state`: next states `[N × stateSize]`. */
@@ -790,9 +906,10 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     actions: Float32Array,
     n: number,
     members: MemberChoice,
-  ): WorldModelPrediction {
+    context?: { inputs: Float32Array; steps: number },
+  ): WorldModelPrediction & { current: Float32Array } {
     const ts = members === 'ts';
-    const { out, perMember } = this.forward(states, actions, n, ts);
+    const { out, perMember, current } = this.forward(states, actions, n, ts, context);
     const d = this.stateSize;
     const o = this.outputSize;
     const nextStates = new Float32Array(n * d);
@@ -841,7 +958,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       }
       dones[r] = doneProbabilities[r]! > 0.5 ? 1 : 0;
     }
-    return { nextStates, rewards, dones, doneProbabilities, disagreement };
+    return { nextStates, rewards, dones, doneProbabilities, disagreement, current };
   }
 
   /** The elites' mean reward and termination probability of row r (mean mode). */
@@ -1009,6 +1126,47 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     return { states: out, n: states.length };
   }
 
+  /**
+   * A batch of `states` whose rows carry the real (state, action) steps that led to them, for a
+   * sequence backbone (`transformer`): `history.states` `[n × steps × stateSize]` and
+   * `history.actions` `[n × steps × actionDim]`, oldest first; only the newest
+   * `contextLength − 1` steps are kept (none for other backbones).
+   * @throws {@link InvalidValueError} for arrays of other sizes or values outside the spaces.
+   */
+  historyBatch(
+    states: Float32Array,
+    history: { states: Float32Array; actions: Float32Array; steps: number },
+  ): ModelBatch {
+    const d = this.stateSize;
+    const n = states.length / d;
+    const { steps } = history;
+    const perAction = this.actionSpace instanceof Discrete ? 1 : this.actionSize;
+    if (!Number.isSafeInteger(n) || !Number.isSafeInteger(steps) || steps < 0)
+      throw new InvalidValueError(
+        'states for WorldModel.historyBatch',
+        `${states.length} values, ${formatValue(steps)} history steps`,
+        `N × ${d} values and a non-negative integer number of steps`,
+      );
+    this.layout.checkStates(states, n, 'state for WorldModel.historyBatch');
+    if (history.states.length !== n * steps * d || history.actions.length !== n * steps * perAction)
+      throw new InvalidValueError(
+        'history for WorldModel.historyBatch',
+        `${history.states.length} state and ${history.actions.length} action values`,
+        `${n} × ${steps} × ${d} state and ${n} × ${steps} × ${perAction} action values`,
+      );
+    this.layout.checkStates(history.states, n * steps, 'history state');
+    this.checkActions(history.actions, n * steps, 'WorldModel.historyBatch');
+    const keep = Math.min(steps, this.sequenceLength - 1);
+    if (keep === 0) return { states: states.slice(), n };
+    const context = new Float32Array(n * keep * this.inputSize);
+    for (let r = 0; r < n; r++)
+      for (let j = 0; j < keep; j++) {
+        const source = r * steps + steps - keep + j;
+        this.encodeRow(history.states, history.actions, source, context, r * keep + j);
+      }
+    return { states: states.slice(), n, context, contextSteps: keep };
+  }
+
   /** Rows in a batch. */
   size(batch: ModelBatch): number {
     return batch.n;
@@ -1020,7 +1178,13 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const out = new Float32Array(rows.length * d);
     for (let i = 0; i < rows.length; i++)
       out.set(batch.states.subarray(rows[i]! * d, rows[i]! * d + d), i * d);
-    return { states: out, n: rows.length };
+    const steps = batch.contextSteps ?? 0;
+    if (batch.context === undefined || steps === 0) return { states: out, n: rows.length };
+    const w = steps * this.inputSize;
+    const context = new Float32Array(rows.length * w);
+    for (let i = 0; i < rows.length; i++)
+      context.set(batch.context.subarray(rows[i]! * w, rows[i]! * w + w), i * w);
+    return { states: out, n: rows.length, context, contextSteps: steps };
   }
 
   /** One imagined step for every row (one network pass). */
@@ -1038,9 +1202,35 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
         `a Float32Array of ${batch.n} × ${perAction} values`,
       );
     this.checkActions(actions, batch.n, 'WorldModel.step');
-    const p = this.predictRows(batch.states, actions, batch.n, options.members ?? 'mean');
+    const past = batch.context === undefined ? 0 : (batch.contextSteps ?? 0);
+    const p = this.predictRows(
+      batch.states,
+      actions,
+      batch.n,
+      options.members ?? 'mean',
+      past > 0 ? { inputs: batch.context!, steps: past } : undefined,
+    );
+    const next: ModelBatch = { states: p.nextStates, n: batch.n };
+    // A sequence backbone carries the imagined (state, action) inputs forward, at most T − 1.
+    const keep = Math.min(past + 1, this.sequenceLength - 1);
+    if (keep > 0) {
+      const w = this.inputSize;
+      const context = new Float32Array(batch.n * keep * w);
+      for (let r = 0; r < batch.n; r++) {
+        // The newest `keep` of (context steps, current), oldest first.
+        const fromPast = keep - 1;
+        if (fromPast > 0)
+          context.set(
+            batch.context!.subarray((r * past + past - fromPast) * w, (r * past + past) * w),
+            r * keep * w,
+          );
+        context.set(p.current.subarray(r * w, (r + 1) * w), (r * keep + fromPast) * w);
+      }
+      next.context = context;
+      next.contextSteps = keep;
+    }
     return {
-      states: { states: p.nextStates, n: batch.n },
+      states: next,
       rewards: p.rewards,
       dones: p.dones,
       disagreement: p.disagreement,
