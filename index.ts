@@ -65,6 +65,7 @@ export * from './worldmodel/world-model.js';
 export * from './worldmodel/trainer.js';
 export * from './worldmodel/evaluate.js';
 export * from './worldmodel/planner.js';
+export * from './worldmodel/mcts.js';
 export * from './worldmodel/true-model.js';
 export * from './worldmodel/known-rewards.js';
 export * from './worldmodel/knowledge.js';

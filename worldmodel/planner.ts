@@ -42,7 +42,15 @@ import {
 } from '../envs/core/errors.js';
 import { Rng, isRngState } from '../envs/core/rng.js';
 import { Box, Discrete } from '../envs/core/space.js';
+import { MctsPlanner } from './mcts.js';
 import type { ImaginationModel, MemberChoice } from './model.js';
+import {
+  checkModel,
+  nonFinite,
+  pickMasks,
+  resolvePlannerConfig,
+  sampleAllowed,
+} from './planner-common.js';
 
 // ---- contract ---------------------------------------------------------------------------------
 
@@ -311,53 +319,6 @@ const SEARCH_RULES: ConfigRules<SearchConfig> = {
   cachePlan: { kind: 'boolean' },
   seed: { kind: 'seed' },
 };
-
-/**
- * {@link resolveConfig} for a planner whose options also hold functions (`hooks`): unknown keys
- * and hooks that are not functions throw `InvalidOptionError` naming the option and the value.
- */
-function resolvePlannerConfig<C extends object, H extends object>(
-  planner: string,
-  defaults: Readonly<C>,
-  rules: ConfigRules<C>,
-  options: unknown,
-  hooks: readonly (keyof H & string)[],
-): { config: C; hooks: H } {
-  if (
-    options !== undefined &&
-    (typeof options !== 'object' || options === null || Array.isArray(options))
-  ) {
-    throw new InvalidOptionError(`${planner} options`, options, 'an object of options');
-  }
-  const known = [...Object.keys(rules), ...hooks];
-  const rest: Record<string, unknown> = {};
-  const found: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options ?? {})) {
-    if (!known.includes(key)) {
-      throw new InvalidOptionError(
-        `${planner}.${key}`,
-        value,
-        `one of the known options (${known.join(', ')})`,
-        'Unknown option',
-      );
-    }
-    if ((hooks as readonly string[]).includes(key)) {
-      if (value !== undefined && typeof value !== 'function') {
-        throw new InvalidOptionError(
-          `${planner}.${key}`,
-          value,
-          key === 'value'
-            ? 'a function (batch) => values'
-            : 'a function (batch, rng, masks?) => actions',
-        );
-      }
-      found[key] = value;
-    } else {
-      rest[key] = value;
-    }
-  }
-  return { config: resolveConfig(planner, defaults, rules, rest), hooks: found as H };
-}
 
 // ---- shared machinery -------------------------------------------------------------------------
 
@@ -1371,7 +1332,7 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
 // ---- by name ----------------------------------------------------------------------------------
 
 /** The planners by name, as configs and the command line spell them. */
-export type PlannerKind = 'shooting' | 'cem' | 'mppi' | 'search';
+export type PlannerKind = 'shooting' | 'cem' | 'mppi' | 'search' | 'mcts';
 
 /** The planner names {@link createPlanner} accepts. */
 export const PLANNER_KINDS: readonly PlannerKind[] = Object.freeze([
@@ -1379,12 +1340,14 @@ export const PLANNER_KINDS: readonly PlannerKind[] = Object.freeze([
   'cem',
   'mppi',
   'search',
+  'mcts',
 ]);
 
 /**
  * A planner by name over `model`, with that planner's options (checked by its constructor).
  * @throws {@link InvalidOptionError} for an unknown name, an option the planner does not know, a
- * value out of range, or a model the planner cannot use (MPPI needs Box actions, search Discrete).
+ * value out of range, or a model the planner cannot use (MPPI needs Box actions, search and MCTS
+ * Discrete).
  */
 export function createPlanner<S, B>(
   kind: PlannerKind,
@@ -1400,6 +1363,8 @@ export function createPlanner<S, B>(
       return new MppiPlanner(model, options);
     case 'search':
       return new SearchPlanner(model, options);
+    case 'mcts':
+      return new MctsPlanner(model, options);
     default:
       throw new InvalidOptionError(
         'planner',
@@ -1411,27 +1376,6 @@ export function createPlanner<S, B>(
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-function checkModel(name: string, model: unknown): void {
-  const m = model as Partial<ImaginationModel<unknown, unknown>> | null;
-  if (
-    typeof m !== 'object' ||
-    m === null ||
-    typeof m.step !== 'function' ||
-    typeof m.batch !== 'function' ||
-    typeof m.select !== 'function' ||
-    typeof m.key !== 'function' ||
-    !(m.actionSpace instanceof Discrete || m.actionSpace instanceof Box) ||
-    !Number.isSafeInteger(m.members) ||
-    m.members! < 1
-  ) {
-    throw new InvalidOptionError(
-      `model of ${name}`,
-      model,
-      'an ImaginationModel (batch, size, select, step, key; a Discrete or Box actionSpace; members >= 1)',
-    );
-  }
-}
-
 function checkProposal(planner: string, actions: unknown, length: number): void {
   if (!(actions instanceof Float32Array) || actions.length !== length) {
     throw new InvalidValueError(
@@ -1440,15 +1384,6 @@ function checkProposal(planner: string, actions: unknown, length: number): void 
       `a Float32Array of ${length} values (one action per row)`,
     );
   }
-}
-
-function nonFinite(what: string, value: number, row: number, step: number): InvalidValueError {
-  return new InvalidValueError(
-    `predicted ${what} at row ${row}, step ${step}`,
-    formatValue(value),
-    'a finite number',
-    'the model produced a value the planner cannot rank',
-  );
 }
 
 /** Indices of `scores` best first (ties: lower index first), into `order`. */
@@ -1471,19 +1406,6 @@ function truncatedNormal(rng: Rng, mean: number, std: number, low: number, high:
     if (x >= low && x <= high) return x;
   }
   return Math.min(Math.max(mean, low), high);
-}
-
-/** An index in 0..n-1 drawn uniformly among those `mask[offset + i] === 1` (all when no mask). */
-function sampleAllowed(rng: Rng, n: number, mask: Uint8Array | undefined, offset: number): number {
-  if (mask === undefined) return rng.integer(n);
-  let count = 0;
-  for (let a = 0; a < n; a++) if (mask[offset + a] === 1) count++;
-  if (count === 0) return rng.integer(n);
-  let k = rng.integer(count);
-  for (let a = 0; a < n; a++) {
-    if (mask[offset + a] === 1 && k-- === 0) return a;
-  }
-  return n - 1;
 }
 
 /**
@@ -1564,17 +1486,4 @@ function readWarm(
     throw new InvalidStateError(planner, `warm: null or ${length} finite numbers`, value);
   }
   return Float64Array.from(value as number[]);
-}
-
-/** The masks of the given rows (undefined when the model gave none). */
-function pickMasks(
-  masks: Uint8Array | undefined,
-  rows: readonly number[],
-  n: number,
-): Uint8Array | undefined {
-  if (masks === undefined) return undefined;
-  const out = new Uint8Array(rows.length * n);
-  for (let i = 0; i < rows.length; i++)
-    out.set(masks.subarray(rows[i]! * n, rows[i]! * n + n), i * n);
-  return out;
 }

@@ -612,7 +612,7 @@ test('bad options give InvalidOptionError naming the option and the value', (t) 
     [() => new CemPlanner({} as never), /model of CemPlanner: expected an ImaginationModel/],
     [
       () => createPlanner('astar' as never, box),
-      /planner: expected one of "shooting", "cem", "mppi", "search", received "astar"/,
+      /planner: expected one of "shooting", "cem", "mppi", "search", "mcts", received "astar"/,
     ],
     [() => createPlanner('cem', box, { population: -3 }), /CemPlanner\.population: .*received -3/],
     [
