@@ -69,5 +69,6 @@ export * from './worldmodel/mcts.js';
 export * from './worldmodel/true-model.js';
 export * from './worldmodel/known-rewards.js';
 export * from './worldmodel/knowledge.js';
+export * from './worldmodel/dyna.js';
 export * from './worldmodel/agent.js';
 import './worldmodel/presets.js';

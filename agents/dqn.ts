@@ -14,9 +14,16 @@ import { InvalidStateError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
 import type { Agent, EnvSpaces, TrainContext, Transition } from './agent.js';
 import { checkEnvIndex } from './agent.js';
-import { ReplayBuffer, bootstrapDiscounts } from './buffers/replay-buffer.js';
+import { ReplayBuffer, bootstrapDiscounts, type ReplayBatch } from './buffers/replay-buffer.js';
 import { Normalizer } from './normalization.js';
-import { OffPolicyAgent } from './off-policy.js';
+import {
+  OffPolicyAgent,
+  checkReplaySources,
+  checkRows,
+  sampleReplaySources,
+  type ReplaySource,
+  type RowActOptions,
+} from './off-policy.js';
 import { adamTensors, readAgentFile, restoreAdam, writeAgentFile } from './checkpoint.js';
 import { initBackend, tf } from './nn/backend.js';
 import { MASKED_LOGIT, argmaxRow } from './nn/distributions.js';
@@ -260,11 +267,97 @@ export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements 
     return out.map((a) => a + this.start);
   }
 
-  private randomAction(mask: Uint8Array | undefined): number {
-    if (mask === undefined) return this.rng.integer(this.n);
+  private randomAction(mask: Uint8Array | undefined, rng: Rng = this.rng): number {
+    if (mask === undefined) return rng.integer(this.n);
     const allowed: number[] = [];
     for (let i = 0; i < this.n; i++) if (mask[i] === 1) allowed.push(i);
-    return allowed[this.rng.integer(allowed.length)]!;
+    return allowed[rng.integer(allowed.length)]!;
+  }
+
+  // ---- row hooks (no environment) ---------------------------------------------------------------
+
+  /**
+   * ε-greedy actions for observation rows, as action values (see {@link OffPolicyAgent.actOnRows}):
+   * exploring, each row is a uniform allowed action with probability {@link DqnAgent.epsilon}
+   * (drawn from `options.rng`), otherwise the allowed action of highest Q. Unlike `act`, there is
+   * no random warm-up before `learningStarts`: ε follows the schedule at the agent's env step.
+   */
+  actOnRows(rows: Float32Array, options: RowActOptions): Float32Array {
+    const n = checkRows(
+      'DqnAgent',
+      this.online.built,
+      rows,
+      this.encoder.size,
+      options.masks,
+      this.n,
+    );
+    const out = new Float32Array(n);
+    if (n === 0) return out;
+    const q = this.qRows(rows, n);
+    const epsilon = this.epsilon;
+    for (let i = 0; i < n; i++) {
+      const mask = this.rowMask(options.masks, i);
+      const a =
+        options.explore && options.rng.random() < epsilon
+          ? this.randomAction(mask, options.rng)
+          : argmaxRow(q, i * this.n, this.n, mask);
+      out[i] = a + this.start;
+    }
+    return out;
+  }
+
+  /** `maxₐ Q(s, a)` of the online network over the allowed actions, per row (see {@link OffPolicyAgent.valueRows}). */
+  valueRows(rows: Float32Array, masks?: Uint8Array): Float32Array {
+    const n = checkRows('DqnAgent', this.online.built, rows, this.encoder.size, masks, this.n);
+    const q = this.qRows(rows, n);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const best = argmaxRow(q, i * this.n, this.n, this.rowMask(masks, i));
+      out[i] = q[i * this.n + best]!;
+    }
+    return out;
+  }
+
+  /**
+   * `updates` gradient steps on batches drawn from `sources` (action values including `start`), no
+   * env step; see {@link OffPolicyAgent.trainFrom}. Without env steps to count, the target network
+   * follows every `targetUpdateInterval` gradient steps (counted over all of the agent's updates).
+   */
+  async trainFrom(sources: readonly ReplaySource[], updates: number): Promise<void> {
+    const c = this.config;
+    checkReplaySources('DqnAgent', sources, updates, {
+      observationSize: this.encoder.size,
+      actionSize: 1,
+      actionCount: this.n,
+    });
+    await this.ready();
+    for (let i = 0; i < updates; i++) {
+      const batch = sampleReplaySources(sources, c.batchSize, this.rng, this.n);
+      for (let r = 0; r < batch.size; r++) batch.actions[r] = batch.actions[r]! - this.start;
+      this.update(batch);
+      if (this.updates % c.targetUpdateInterval === 0)
+        polyakUpdate(this.target, this.online, c.tau);
+    }
+  }
+
+  /** Q-values `[n × actions]` of the online network for `n` observation rows. */
+  private qRows(rows: Float32Array, n: number): Float32Array {
+    if (n === 0) return new Float32Array(0);
+    const normalized = rows.slice();
+    this.normalizer.normalizeObservations(normalized);
+    const q = tf.tidy(() =>
+      this.q.apply(this.online.views(), tf.tensor2d(normalized, [n, this.encoder.size])),
+    );
+    const values = q.dataSync() as Float32Array;
+    q.dispose();
+    return values;
+  }
+
+  /** Row `i` of `[n × actions]` masks (undefined: no masks, or a row allowing nothing). */
+  private rowMask(masks: Uint8Array | undefined, i: number): Uint8Array | undefined {
+    return masks === undefined
+      ? undefined
+      : checkMask(masks.subarray(i * this.n, i * this.n + this.n), this.n);
   }
 
   protected store(t: Transition<O, number>): void {
@@ -292,16 +385,16 @@ export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements 
     const c = this.config;
     if (this.envSteps > c.learningStarts && this.envSteps % c.trainFrequency === 0) {
       await this.ready();
-      for (let i = 0; i < c.gradientSteps; i++) this.update();
+      for (let i = 0; i < c.gradientSteps; i++)
+        this.update(this.replay.sample(c.batchSize, this.rng));
     }
     if (this.envSteps % c.targetUpdateInterval === 0 && this.target.built)
       polyakUpdate(this.target, this.online, c.tau);
   }
 
-  /** One gradient step on a uniform replay batch. */
-  private update(): void {
+  /** One gradient step on a replay batch (0-based action indices, masks present). */
+  private update(batch: ReplayBatch): void {
     const c = this.config;
-    const batch = this.replay.sample(c.batchSize, this.rng);
     this.normalizeBatch(batch);
     const b = batch.size;
     const obsSize = this.encoder.size;
@@ -411,7 +504,8 @@ export class DqnAgent<O = unknown> extends OffPolicyAgent<O, number> implements 
     this.optimizer.dispose();
   }
 
-  private async ready(): Promise<void> {
+  /** Builds the networks (and picks the tensor backend); the row hooks need it done. */
+  async ready(): Promise<void> {
     if (this.online.built) return;
     await initBackend();
     this.online.build();

@@ -19,9 +19,16 @@ import { InvalidOptionError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
 import type { Agent, EnvSpaces, Metrics, Transition } from './agent.js';
 import { checkEnvIndex } from './agent.js';
-import { ReplayBuffer, bootstrapDiscounts } from './buffers/replay-buffer.js';
+import { ReplayBuffer, bootstrapDiscounts, type ReplayBatch } from './buffers/replay-buffer.js';
 import { Normalizer } from './normalization.js';
-import { OffPolicyAgent } from './off-policy.js';
+import {
+  OffPolicyAgent,
+  checkReplaySources,
+  checkRows,
+  sampleReplaySources,
+  type ReplaySource,
+  type RowActOptions,
+} from './off-policy.js';
 import { adamTensors, readAgentFile, restoreAdam, writeAgentFile } from './checkpoint.js';
 import { initBackend, tf } from './nn/backend.js';
 import {
@@ -318,25 +325,156 @@ export class SacAgent<O = unknown>
     head.dispose();
     const out: SacAction[] = [];
     for (let i = 0; i < n; i++) {
-      if (shape.kind === 'discrete') {
-        const mask = checkMask(masks[i], shape.n);
-        const p = softmaxRow(data, i * shape.n, shape.n, mask);
-        out.push(
-          (explore ? sampleCategorical(p, this.rng) : argmaxRow(p, 0, shape.n)) + shape.start,
-        );
-      } else {
-        const a = shape.size;
-        const squashed = new Float32Array(a);
-        for (let j = 0; j < a; j++) {
-          const mean = data[i * 2 * a + j]!;
-          const logStd = this.boundLogStdScalar(data[i * 2 * a + a + j]!);
-          const u = explore ? mean + Math.exp(logStd) * this.rng.normal() : mean;
-          squashed[j] = Math.tanh(u);
-        }
-        out.push(this.toEnvAction(squashed));
-      }
+      const mask = shape.kind === 'discrete' ? checkMask(masks[i], shape.n) : undefined;
+      out.push(this.actionOfRow(data, i, explore, this.rng, mask));
     }
     return out;
+  }
+
+  /** The action of row `i` of the actor's output `data` (sampled with `rng` when exploring). */
+  private actionOfRow(
+    data: ArrayLike<number>,
+    i: number,
+    explore: boolean,
+    rng: Rng,
+    mask: Uint8Array | undefined,
+  ): SacAction {
+    const shape = this.actions;
+    if (shape.kind === 'discrete') {
+      const p = softmaxRow(data, i * shape.n, shape.n, mask);
+      return (explore ? sampleCategorical(p, rng) : argmaxRow(p, 0, shape.n)) + shape.start;
+    }
+    const a = shape.size;
+    const squashed = new Float32Array(a);
+    for (let j = 0; j < a; j++) {
+      const mean = data[i * 2 * a + j]!;
+      const logStd = this.boundLogStdScalar(data[i * 2 * a + a + j]!);
+      const u = explore ? mean + Math.exp(logStd) * rng.normal() : mean;
+      squashed[j] = Math.tanh(u);
+    }
+    return this.toEnvAction(squashed);
+  }
+
+  // ---- row hooks (no environment) ---------------------------------------------------------------
+
+  /**
+   * Actions of the actor for observation rows, in env units (see {@link OffPolicyAgent.actOnRows}):
+   * exploring, a tanh-Gaussian sample (continuous) or a categorical sample among the allowed
+   * actions (discrete), drawn from `options.rng`; otherwise the squashed mean or the most probable
+   * action. Unlike `act`, there is no random warm-up before `learningStarts`.
+   */
+  actOnRows(rows: Float32Array, options: RowActOptions): Float32Array {
+    const shape = this.actions;
+    const count = shape.kind === 'discrete' ? shape.n : 0;
+    const n = checkRows(
+      'SacAgent',
+      this.actorParams.built,
+      rows,
+      this.encoder.size,
+      options.masks,
+      count,
+    );
+    const width = shape.kind === 'discrete' ? 1 : shape.size;
+    const out = new Float32Array(n * width);
+    if (n === 0) return out;
+    const data = this.actorRows(rows, n);
+    for (let i = 0; i < n; i++) {
+      const mask =
+        shape.kind === 'discrete' && options.masks !== undefined
+          ? checkMask(options.masks.subarray(i * count, i * count + count), count)
+          : undefined;
+      const action = this.actionOfRow(data, i, options.explore, options.rng, mask);
+      if (typeof action === 'number') out[i] = action;
+      else out.set(action, i * width);
+    }
+    return out;
+  }
+
+  /**
+   * State values of observation rows (see {@link OffPolicyAgent.valueRows}): continuous,
+   * `min(Q₁, Q₂)(s, tanh(μ(s)))` at the actor's deterministic action; discrete,
+   * `Σₐ π(a|s)·min(Q₁, Q₂)(s, a)` over the allowed actions.
+   */
+  valueRows(rows: Float32Array, masks?: Uint8Array): Float32Array {
+    const shape = this.actions;
+    const count = shape.kind === 'discrete' ? shape.n : 0;
+    const n = checkRows('SacAgent', this.actorParams.built, rows, this.encoder.size, masks, count);
+    if (n === 0) return new Float32Array(0);
+    const normalized = rows.slice();
+    this.normalizer.normalizeObservations(normalized);
+    const obsSize = this.encoder.size;
+    const a = this.actionSize;
+    const penalty = new Float32Array(count > 0 ? n * count : 0);
+    if (masks !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const row = masks.subarray(i * count, i * count + count);
+        if (!row.includes(1)) continue; // nothing allowed: unrestricted, as checkMask
+        for (let j = 0; j < count; j++) if (row[j] !== 1) penalty[i * count + j] = MASKED_LOGIT;
+      }
+    }
+    const values = tf.tidy(() => {
+      const obs = tf.tensor3d(normalized, [1, n, obsSize]);
+      const head = this.actor.apply(this.actorParams.views(), obs);
+      if (shape.kind === 'discrete') {
+        const probs = tf.softmax(tf.add(tf.reshape(head, [n, a]), tf.tensor2d(penalty, [n, a])));
+        const minQ = tf.min(this.critic.apply(this.criticParams.views(), obs), 0);
+        return tf.sum(tf.mul(probs, minQ), 1);
+      }
+      const mean = tf.slice(head, [0, 0, 0], [1, n, a]);
+      const q = this.critic.apply(this.criticParams.views(), tf.concat([obs, tf.tanh(mean)], 2));
+      return tf.reshape(tf.min(q, 0), [n]);
+    });
+    const out = Float32Array.from(values.dataSync());
+    values.dispose();
+    return out;
+  }
+
+  /**
+   * `updates` gradient steps on batches drawn from `sources` (actions in env units), no env step;
+   * see {@link OffPolicyAgent.trainFrom}. The agent's generator draws the batches and the noise.
+   */
+  async trainFrom(sources: readonly ReplaySource[], updates: number): Promise<void> {
+    const discrete = this.actions.kind === 'discrete';
+    checkReplaySources('SacAgent', sources, updates, {
+      observationSize: this.encoder.size,
+      actionSize: discrete ? 1 : this.actionSize,
+      actionCount: discrete ? this.actionSize : 0,
+    });
+    await this.ready();
+    for (let i = 0; i < updates; i++) {
+      const batch = sampleReplaySources(
+        sources,
+        this.config.batchSize,
+        this.rng,
+        discrete ? this.actionSize : 0,
+      );
+      this.gradientStep(this.toAgentUnits(batch));
+    }
+  }
+
+  /** The actor's raw output for `n` observation rows (normalised as the networks see them). */
+  private actorRows(rows: Float32Array, n: number): Float32Array {
+    const normalized = rows.slice();
+    this.normalizer.normalizeObservations(normalized);
+    const head = tf.tidy(() =>
+      this.actor.apply(this.actorParams.views(), tf.tensor2d(normalized, [n, this.encoder.size])),
+    );
+    const data = head.dataSync() as Float32Array;
+    head.dispose();
+    return data;
+  }
+
+  /** A batch with env-unit actions → the replay buffer's units (squashed, or 0-based indices), in place. */
+  private toAgentUnits(batch: ReplayBatch): ReplayBatch {
+    const shape = this.actions;
+    if (shape.kind === 'discrete') {
+      for (let i = 0; i < batch.size; i++) batch.actions[i] = batch.actions[i]! - shape.start;
+      return batch;
+    }
+    const a = shape.size;
+    for (let i = 0; i < batch.size; i++)
+      batch.actions.set(this.toSquashed(batch.actions.subarray(i * a, i * a + a)), i * a);
+    return batch;
   }
 
   /** [-1, 1] → the action bounds. */
@@ -415,20 +553,24 @@ export class SacAgent<O = unknown>
     const c = this.config;
     if (this.envSteps <= c.learningStarts || this.envSteps % c.trainFrequency !== 0) return;
     await this.ready();
-    for (let i = 0; i < c.gradientSteps; i++) {
-      this.gradientSteps++;
-      if (this.actions.kind === 'discrete') this.updateDiscrete();
-      else this.updateContinuous();
-      if (this.gradientSteps % c.targetNetworkFrequency === 0)
-        polyakUpdate(this.targetParams, this.criticParams, c.tau);
-    }
+    for (let i = 0; i < c.gradientSteps; i++)
+      this.gradientStep(this.replay.sample(c.batchSize, this.rng));
+  }
+
+  /** One gradient step on `batch` (replay units): critic, actor when due, targets when due. */
+  private gradientStep(batch: ReplayBatch): void {
+    const c = this.config;
+    this.gradientSteps++;
+    if (this.actions.kind === 'discrete') this.updateDiscrete(batch);
+    else this.updateContinuous(batch);
+    if (this.gradientSteps % c.targetNetworkFrequency === 0)
+      polyakUpdate(this.targetParams, this.criticParams, c.tau);
   }
 
   // ---- SAC (continuous) -------------------------------------------------------------------------
 
-  private updateContinuous(): void {
+  private updateContinuous(batch: ReplayBatch): void {
     const c = this.config;
-    const batch = this.replay.sample(c.batchSize, this.rng);
     this.normalizeBatch(batch);
     const b = batch.size;
     const a = this.actionSize;
@@ -503,9 +645,8 @@ export class SacAgent<O = unknown>
 
   // ---- SAC-Discrete -----------------------------------------------------------------------------
 
-  private updateDiscrete(): void {
+  private updateDiscrete(batch: ReplayBatch): void {
     const c = this.config;
-    const batch = this.replay.sample(c.batchSize, this.rng);
     this.normalizeBatch(batch);
     const b = batch.size;
     const n = this.actionSize;
@@ -688,7 +829,8 @@ export class SacAgent<O = unknown>
     this.criticOptimizer.dispose();
   }
 
-  private async ready(): Promise<void> {
+  /** Builds the networks (and picks the tensor backend); the row hooks need it done. */
+  async ready(): Promise<void> {
     if (this.actorParams.built) return;
     await initBackend();
     this.actorParams.build();

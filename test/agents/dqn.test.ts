@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import '../../envs/index.js';
 import { make } from '../../envs/core/registry.js';
 import { Box, Discrete } from '../../envs/core/space.js';
-import { InvalidOptionError } from '../../envs/core/errors.js';
+import {
+  InvalidOptionError,
+  InvalidStateError,
+  InvalidValueError,
+} from '../../envs/core/errors.js';
+import { Rng } from '../../envs/core/rng.js';
 import { spacesOf } from '../../agents/agent.js';
 import { evaluate, train } from '../../agents/loop.js';
 import { DQN_DEFAULTS, DqnAgent } from '../../agents/dqn.js';
@@ -194,4 +199,100 @@ test('with normalisation on, the statistics are saved with the agent and the rep
     observation[cell] = 1;
     t.is(await b.act(observation), await a.act(observation));
   }
+});
+
+// ---- hooks for training without an environment ------------------------------------------------
+
+const rowSpaces = {
+  observationSpace: new Box({ low: -1, high: 1, shape: [2] }),
+  actionSpace: new Discrete(3, { start: 1 }),
+};
+
+test('trainFrom on a buffer of action values trains exactly as observe() on the same transitions', async (t) => {
+  const options = {
+    seed: 4,
+    learningStarts: 10,
+    trainFrequency: 1,
+    batchSize: 8,
+    bufferSize: 100,
+    hiddenSizes: [16],
+    targetUpdateInterval: 1000,
+  };
+  const online = DqnAgent.create(rowSpaces, options);
+  const offline = DqnAgent.create(rowSpaces, options);
+  const buffer = new ReplayBuffer({
+    capacity: 100,
+    observationSize: 2,
+    actionSize: 1,
+    actionMaskSize: 3,
+  });
+  const rng = new Rng(9);
+  for (let i = 0; i < 30; i++) {
+    const mask = Uint8Array.of(1, rng.random() < 0.5 ? 1 : 0, 1);
+    const transition = {
+      observation: Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
+      action: rowSpaces.actionSpace.sample(rng),
+      reward: rng.uniform(-1, 1),
+      nextObservation: Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
+      terminated: i % 7 === 6,
+      truncated: false,
+      info: {},
+      actionMask: Uint8Array.of(1, 1, 1),
+      nextActionMask: mask,
+      envIndex: 0,
+    };
+    await online.observe(transition);
+    buffer.add(transition);
+    if (i + 1 > options.learningStarts) await offline.trainFrom([{ buffer, fraction: 1 }], 1);
+  }
+  const drop = (m: Record<string, number>): Record<string, number> => {
+    const { 'charts/epsilon': _epsilon, ...rest } = m; // ε counts env steps, which trainFrom has none of
+    return rest;
+  };
+  const metrics = offline.metrics();
+  t.is(metrics['charts/updates'], 10.5, 'twenty updates (the mean of their counts 1..20)');
+  t.deepEqual(drop(metrics), drop(online.metrics()));
+  const rows = Float32Array.of(0.1, -0.5, 0.9, 0.3);
+  t.deepEqual(offline.valueRows(rows), online.valueRows(rows));
+});
+
+test('actOnRows is ε-greedy from the given generator; valueRows is the best allowed Q', async (t) => {
+  const agent = DqnAgent.create(rowSpaces, {
+    seed: 2,
+    hiddenSizes: [8],
+    explorationInitialEps: 0.5,
+    explorationFinalEps: 0.5,
+  });
+  t.throws(() => agent.valueRows(new Float32Array(2)), {
+    instanceOf: InvalidStateError,
+    message: /await agent\.ready\(\) first/,
+  });
+  await agent.ready();
+  const observations = [Float32Array.of(0.2, -0.4), Float32Array.of(-0.9, 0.6)];
+  const rows = Float32Array.of(0.2, -0.4, -0.9, 0.6);
+  const greedy = agent.actOnRows(rows, { explore: false, rng: new Rng(1) });
+  for (const [i, o] of observations.entries()) t.is(await agent.act(o), greedy[i]!);
+  const many = new Float32Array(400 * 2);
+  for (let i = 0; i < 400; i++) many.set(observations[0]!, i * 2);
+  const explored = agent.actOnRows(many, { explore: true, rng: new Rng(3) });
+  const off = explored.filter((a) => a !== greedy[0]).length;
+  // ε = 0.5 and a uniform draw among 3 actions: about a third of the rows leave the greedy action.
+  t.true(off > 100 && off < 170, `${off} of 400`);
+  t.deepEqual(agent.actOnRows(many, { explore: true, rng: new Rng(3) }), explored);
+  const masks = new Uint8Array(400 * 3);
+  for (let i = 0; i < 400; i++) masks.set([0, 1, 1], i * 3);
+  const allowed = agent.actOnRows(many, { explore: true, rng: new Rng(4), masks });
+  t.true(allowed.every((a) => a !== 1)); // action value 1 is index 0, masked everywhere
+  const all = agent.valueRows(rows);
+  const single = [0, 1, 2].map((k) => {
+    const m = new Uint8Array(6);
+    m[k] = 1;
+    m[3 + k] = 1;
+    return agent.valueRows(rows, m);
+  });
+  for (let i = 0; i < 2; i++) t.is(all[i], Math.max(...single.map((v) => v[i]!)));
+  t.throws(() => agent.valueRows(rows, new Uint8Array(5)), {
+    instanceOf: InvalidValueError,
+    message: /action masks for DqnAgent: expected a Uint8Array of 2 × 3 values/,
+  });
 });

@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import '../../envs/index.js';
 import { make } from '../../envs/core/registry.js';
 import { Box, Discrete } from '../../envs/core/space.js';
-import { InvalidOptionError } from '../../envs/core/errors.js';
-import { spacesOf } from '../../agents/agent.js';
+import {
+  InvalidOptionError,
+  InvalidStateError,
+  InvalidValueError,
+} from '../../envs/core/errors.js';
+import { Rng } from '../../envs/core/rng.js';
+import { spacesOf, type Transition } from '../../agents/agent.js';
+import { ReplayBuffer } from '../../agents/buffers/replay-buffer.js';
 import { evaluate, train } from '../../agents/loop.js';
 import { SAC_DEFAULTS, SacAgent } from '../../agents/sac.js';
 import { initBackend } from '../../agents/nn/backend.js';
@@ -144,4 +150,141 @@ test('bad SAC options and unbounded action spaces are InvalidOptionErrors', (t) 
   );
   t.notThrows(() => SacAgent.create({ observationSpace, actionSpace: new Discrete(3) }));
   t.is(SacAgent.create({ observationSpace, actionSpace }).config.tau, SAC_DEFAULTS.tau);
+});
+
+// ---- hooks for training without an environment ------------------------------------------------
+
+/** Transitions with actions in env units, from a seeded generator (every 7th terminates). */
+function transitions(
+  count: number,
+  actionSpace: Box | Discrete,
+  seed: number,
+): Transition<Float32Array, number | Float32Array>[] {
+  const rng = new Rng(seed);
+  const out: Transition<Float32Array, number | Float32Array>[] = [];
+  for (let i = 0; i < count; i++) {
+    const observation = Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1));
+    const action = actionSpace.sample(rng);
+    out.push({
+      observation,
+      action,
+      reward: rng.uniform(-1, 1),
+      nextObservation: Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
+      terminated: i % 7 === 6,
+      truncated: false,
+      info: {},
+      envIndex: 0,
+    });
+  }
+  return out;
+}
+
+const boxSpaces = {
+  observationSpace: new Box({ low: -1, high: 1, shape: [2] }),
+  actionSpace: new Box({ low: [0, -1], high: [10, 3] }),
+};
+const discreteSpaces = {
+  observationSpace: new Box({ low: -1, high: 1, shape: [2] }),
+  actionSpace: new Discrete(3, { start: 1 }),
+};
+const rowSpaces = [
+  { name: 'Box', ...boxSpaces },
+  { name: 'Discrete with start 1', ...discreteSpaces },
+];
+
+for (const { name, ...spaces } of rowSpaces) {
+  test(`trainFrom on a buffer of env-unit actions trains exactly as observe() on the same transitions (${name})`, async (t) => {
+    const options = {
+      seed: 4,
+      learningStarts: 10,
+      hiddenSizes: [16],
+      batchSize: 8,
+      bufferSize: 100,
+      policyFrequency: 1,
+    };
+    const online = SacAgent.create(spaces, options);
+    const offline = SacAgent.create(spaces, options);
+    const discrete = spaces.actionSpace instanceof Discrete;
+    const buffer = new ReplayBuffer({
+      capacity: 100,
+      observationSize: 2,
+      actionSize: discrete ? 1 : 2,
+    });
+    for (const [i, tr] of transitions(30, spaces.actionSpace, 9).entries()) {
+      await online.observe(tr);
+      buffer.add(tr);
+      if (i + 1 > options.learningStarts) await offline.trainFrom([{ buffer, fraction: 1 }], 1);
+    }
+    const metrics = offline.metrics();
+    t.is(metrics['charts/updates'], 10.5, 'twenty updates (the mean of their counts 1..20)');
+    t.deepEqual(metrics, online.metrics());
+    t.is(offline.alpha, online.alpha);
+    const rows = Float32Array.of(0.1, -0.5, 0.9, 0.3, -0.7, -0.2);
+    const greedy = { explore: false, rng: new Rng(0) };
+    t.deepEqual(offline.actOnRows(rows, greedy), online.actOnRows(rows, greedy));
+    t.deepEqual(offline.valueRows(rows), online.valueRows(rows));
+    // Zero updates change nothing.
+    await offline.trainFrom([{ buffer, fraction: 1 }], 0);
+    t.deepEqual(offline.metrics(), {});
+  });
+}
+
+test('actOnRows is act() on rows: the same greedy actions, exploration from the given generator only', async (t) => {
+  const spaces = boxSpaces;
+  const agent = SacAgent.create(spaces, { seed: 6, learningStarts: 0, hiddenSizes: [8] });
+  const twin = SacAgent.create(spaces, { seed: 6, learningStarts: 0, hiddenSizes: [8] });
+  t.throws(() => agent.actOnRows(new Float32Array(2), { explore: false, rng: new Rng(1) }), {
+    instanceOf: InvalidStateError,
+    message: /await agent\.ready\(\) first/,
+  });
+  await agent.ready();
+  const observations = [Float32Array.of(0.2, -0.4), Float32Array.of(-0.9, 0.6)];
+  const rows = Float32Array.of(0.2, -0.4, -0.9, 0.6);
+  const greedy = agent.actOnRows(rows, { explore: false, rng: new Rng(1) });
+  for (const [i, o] of observations.entries())
+    t.deepEqual(
+      Array.from((await agent.act(o)) as Float32Array),
+      Array.from(greedy.subarray(i * 2, i * 2 + 2)),
+    );
+  const sampled = agent.actOnRows(rows, { explore: true, rng: new Rng(7) });
+  t.deepEqual(agent.actOnRows(rows, { explore: true, rng: new Rng(7) }), sampled);
+  t.notDeepEqual(sampled, greedy);
+  for (let i = 0; i < 4; i++)
+    t.true(
+      sampled[i]! >= spaces.actionSpace.low[i % 2]! &&
+        sampled[i]! <= spaces.actionSpace.high[i % 2]!,
+    );
+  // The agent's own generator did not move: its exploring act() equals its twin's.
+  t.deepEqual(
+    await agent.act(observations[0]!, { explore: true }),
+    await twin.act(observations[0]!, { explore: true }),
+  );
+  t.throws(() => agent.valueRows(new Float32Array(3)), {
+    instanceOf: InvalidValueError,
+    message: /observation rows for SacAgent: expected a Float32Array of n × 2 values/,
+  });
+});
+
+test("SAC-Discrete values rows as the policy-weighted critic: between the single allowed actions' values", async (t) => {
+  const spaces = discreteSpaces;
+  const agent = SacAgent.create(spaces, { seed: 8, hiddenSizes: [8] });
+  await agent.ready();
+  const rows = Float32Array.of(0.3, -0.1, -0.8, 0.5);
+  const all = agent.valueRows(rows);
+  const single = [0, 1, 2].map((k) => {
+    const masks = new Uint8Array(6);
+    masks[k] = 1;
+    masks[3 + k] = 1;
+    return agent.valueRows(rows, masks);
+  });
+  for (let i = 0; i < 2; i++) {
+    const vs = single.map((v) => v[i]!);
+    t.true(all[i]! >= Math.min(...vs) - 1e-6 && all[i]! <= Math.max(...vs) + 1e-6);
+  }
+  // A masked row never proposes a forbidden action.
+  const masks = Uint8Array.of(0, 1, 0, 1, 0, 0);
+  for (let s = 0; s < 20; s++) {
+    const a = agent.actOnRows(rows, { explore: true, rng: new Rng(s), masks });
+    t.deepEqual(Array.from(a), [2, 1]);
+  }
 });
