@@ -61,6 +61,7 @@ export * from './agents/nn/optimizer.js';
 export * from './agents/nn/transformer.js';
 export * from './worldmodel/model.js';
 export * from './worldmodel/state-layout.js';
+export * from './worldmodel/backbone.js';
 export * from './worldmodel/world-model.js';
 export * from './worldmodel/trainer.js';
 export * from './worldmodel/evaluate.js';

@@ -13,6 +13,13 @@
  * (best-first search over model states for sparse, long-horizon discrete tasks). Acting in
  * evaluation uses a second planner, so evaluation never disturbs the training planner's warm start.
  *
+ * Policy: plain MPC (`policy: 'none'`), or MPC seeded by a policy trained in imagination
+ * (`'sac'` or `'dqn'`, MBPO; see {@link Dyna}): after every refit, short branches imagined from
+ * real start states fill a model buffer; every env step after the first refit the learner takes
+ * `policyUpdates` gradient steps on real and imagined data (`realRatio` real). The planners get its
+ * actor as their proposal policy (shooting, MPPI) and its critic as the value at the horizon
+ * (shooting, CEM, MPPI).
+ *
  * @example
  * const agent = WorldModelAgent.create(spacesOf(env), getPreset('wm', 'Pendulum-v1').options);
  * await train(agent, env, { steps: 2000, evalEvery: 200 });
@@ -29,9 +36,16 @@ import { MetricAccumulator, readAgentFile, writeAgentFile } from '../agents/chec
 import { resolveConfig, type ConfigRules } from '../agents/options.js';
 import { ObservationEncoder, checkMask } from '../agents/spaces.js';
 import { KNOWN_REWARDS, knownReward, withKnownReward } from './known-rewards.js';
-import { createPlanner, type Planner, type PlannerKind } from './planner.js';
+import { DYNA_DEFAULTS, DYNA_RULES, Dyna } from './dyna.js';
+import { PLANNER_KINDS, createPlanner, type Planner, type PlannerKind } from './planner.js';
 import { WorldModelTrainer } from './trainer.js';
-import { WorldModel, type WorldModelOptions } from './world-model.js';
+import {
+  WORLD_MODEL_RULES,
+  WorldModel,
+  type ModelBatch,
+  type WorldModelConfig,
+  type WorldModelOptions,
+} from './world-model.js';
 import type { StateKind } from './state-layout.js';
 
 /** Config of {@link WorldModelAgent}; every field has a default ({@link WORLD_MODEL_AGENT_DEFAULTS}). */
@@ -52,6 +66,18 @@ export interface WorldModelAgentConfig {
   hiddenSize: number;
   /** Backbone hidden sizes. @defaultValue [200, 200] */
   backboneSizes: number[];
+  /** The model's backbone (`mlp`, `grid`, `transformer`; see {@link WorldModelConfig}). @defaultValue 'mlp' */
+  backbone: WorldModelConfig['backbone'];
+  /** `[width, height, channels]` of the grid (`backbone: 'grid'`). @defaultValue [] */
+  grid: number[];
+  /** Neighbourhood radius of the grid backbone. @defaultValue 1 */
+  gridRadius: number;
+  /** Positions of the transformer backbone. @defaultValue 8 */
+  contextLength: number;
+  /** Attention heads of the transformer backbone. @defaultValue 4 */
+  heads: number;
+  /** Blocks of the transformer backbone. @defaultValue 2 */
+  layers: number;
   /** Ensemble members. @defaultValue 5 */
   ensembleSize: number;
   /** Elites used for prediction. @defaultValue 5 */
@@ -76,6 +102,20 @@ export interface WorldModelAgentConfig {
   rewardSource: 'learned' | 'known';
   /** The environment id, for `rewardSource: 'known'` ({@link KNOWN_REWARDS}). @defaultValue '' */
   env: string;
+  /** Plain MPC (`none`), or MPC seeded by a policy trained in imagination: SAC (`sac`, any action space) or DQN (`dqn`, Discrete); see {@link Dyna}. @defaultValue 'none' */
+  policy: 'none' | 'sac' | 'dqn';
+  /** Imagined steps per branch of the policy's rollouts (MBPO's k). @defaultValue 1 */
+  rolloutLength: number;
+  /** Branches imagined after each refit (start states from the replay buffer). @defaultValue 1000 */
+  rolloutBatch: number;
+  /** Capacity of the buffer of imagined transitions. @defaultValue 20000 */
+  modelBufferSize: number;
+  /** Gradient steps of the policy per env step, from the first refit on. @defaultValue 1 */
+  policyUpdates: number;
+  /** Share of real transitions in the policy's batches (MBPO: 0.05). @defaultValue 0.05 */
+  realRatio: number;
+  /** Options of the policy learner ({@link SacOptions} or {@link DqnOptions}). @defaultValue {} */
+  policyOptions: Record<string, unknown>;
 }
 
 /** Options of {@link WorldModelAgent.create}: any subset of {@link WorldModelAgentConfig}. */
@@ -91,6 +131,12 @@ export const WORLD_MODEL_AGENT_DEFAULTS: Readonly<WorldModelAgentConfig> = Objec
   plannerOptions: {},
   hiddenSize: 200,
   backboneSizes: [200, 200],
+  backbone: 'mlp',
+  grid: [],
+  gridRadius: 1,
+  contextLength: 8,
+  heads: 4,
+  layers: 2,
   ensembleSize: 5,
   elites: 5,
   gaussian: false,
@@ -103,6 +149,13 @@ export const WORLD_MODEL_AGENT_DEFAULTS: Readonly<WorldModelAgentConfig> = Objec
   holdoutFraction: 0.1,
   rewardSource: 'learned',
   env: '',
+  policy: 'none',
+  rolloutLength: DYNA_DEFAULTS.rolloutLength,
+  rolloutBatch: DYNA_DEFAULTS.rolloutBatch,
+  modelBufferSize: DYNA_DEFAULTS.modelBufferSize,
+  policyUpdates: 1,
+  realRatio: DYNA_DEFAULTS.realRatio,
+  policyOptions: {},
 });
 
 const RULES: ConfigRules<WorldModelAgentConfig> = {
@@ -110,10 +163,16 @@ const RULES: ConfigRules<WorldModelAgentConfig> = {
   bufferSize: { kind: 'number', min: 1, integer: true },
   randomSteps: { kind: 'number', min: 1, integer: true },
   trainEvery: { kind: 'number', min: 1, integer: true },
-  planner: { kind: 'choice', values: ['cem', 'mppi', 'shooting', 'search'] },
+  planner: { kind: 'choice', values: PLANNER_KINDS },
   plannerOptions: { kind: 'object' },
   hiddenSize: { kind: 'number', min: 1, integer: true },
   backboneSizes: { kind: 'sizes' },
+  backbone: WORLD_MODEL_RULES.backbone,
+  grid: WORLD_MODEL_RULES.grid,
+  gridRadius: WORLD_MODEL_RULES.gridRadius,
+  contextLength: WORLD_MODEL_RULES.contextLength,
+  heads: WORLD_MODEL_RULES.heads,
+  layers: WORLD_MODEL_RULES.layers,
   ensembleSize: { kind: 'number', min: 1, max: 64, integer: true },
   elites: { kind: 'number', min: 1, max: 64, integer: true },
   gaussian: { kind: 'boolean' },
@@ -126,6 +185,20 @@ const RULES: ConfigRules<WorldModelAgentConfig> = {
   holdoutFraction: { kind: 'number', min: 0, max: 1, exclusiveMax: true },
   rewardSource: { kind: 'choice', values: ['learned', 'known'] },
   env: { kind: 'choice', values: ['', ...Object.keys(KNOWN_REWARDS)] },
+  policy: { kind: 'choice', values: ['none', 'sac', 'dqn'] },
+  rolloutLength: DYNA_RULES.rolloutLength,
+  rolloutBatch: DYNA_RULES.rolloutBatch,
+  modelBufferSize: DYNA_RULES.modelBufferSize,
+  policyUpdates: { kind: 'number', min: 0, integer: true },
+  realRatio: DYNA_RULES.realRatio,
+  policyOptions: DYNA_RULES.policyOptions,
+};
+
+/** The planners that take the policy's hooks, and which hooks each takes. */
+const POLICY_HOOKS: Readonly<Partial<Record<PlannerKind, readonly ('policy' | 'value')[]>>> = {
+  shooting: ['policy', 'value'],
+  cem: ['value'],
+  mppi: ['policy', 'value'],
 };
 
 /** An action of the agent: a Discrete value or a Box vector. */
@@ -139,6 +212,8 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
   readonly model: WorldModel;
   /** Its trainer. */
   readonly trainer: WorldModelTrainer;
+  /** The policy trained in imagination (undefined for `policy: 'none'`). */
+  readonly dyna: Dyna | undefined;
   private readonly spaces: EnvSpaces<O, WorldModelAction>;
   private readonly encoder: ObservationEncoder;
   private readonly replay: ReplayBuffer;
@@ -159,17 +234,23 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
         String(action),
         'a Discrete action space or a Box bounded on both sides (planners sample inside the bounds)',
       );
-    if (config.planner === 'search' && !(action instanceof Discrete))
+    if ((config.planner === 'search' || config.planner === 'mcts') && !(action instanceof Discrete))
       throw new InvalidOptionError(
         'WorldModelAgent.planner',
-        'search',
-        '"cem", "mppi" or "shooting" for a Box action space (search needs discrete actions)',
+        config.planner,
+        `"cem", "mppi" or "shooting" for a Box action space (${config.planner} needs discrete actions)`,
       );
     this.encoder = new ObservationEncoder(spaces.observationSpace);
     const modelOptions: WorldModelOptions = {
       seed: config.seed,
       hiddenSize: config.hiddenSize,
       backboneSizes: config.backboneSizes,
+      backbone: config.backbone,
+      grid: config.grid,
+      gridRadius: config.gridRadius,
+      contextLength: config.contextLength,
+      heads: config.heads,
+      layers: config.layers,
       ensembleSize: config.ensembleSize,
       elites: config.elites,
       gaussian: config.gaussian,
@@ -191,12 +272,43 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       config.rewardSource === 'known'
         ? withKnownReward(this.model, knownReward(config.env, 'WorldModelAgent.env'))
         : this.model;
+    const hooks: { policy?: unknown; value?: unknown } = {};
+    if (config.policy !== 'none') {
+      const takes = POLICY_HOOKS[config.planner];
+      if (takes === undefined)
+        throw new InvalidOptionError(
+          'WorldModelAgent.policy',
+          config.policy,
+          `"none" with planner "${config.planner}" (the policy seeds ${Object.keys(POLICY_HOOKS).join(', ')})`,
+        );
+      if (config.policy === 'dqn' && !(action instanceof Discrete))
+        throw new InvalidOptionError(
+          'WorldModelAgent.policy',
+          'dqn',
+          '"sac" or "none" for a Box action space (DQN needs discrete actions)',
+        );
+      const dyna = Dyna.create(spaces, imagined, {
+        policy: config.policy,
+        seed: config.seed + 5,
+        rolloutLength: config.rolloutLength,
+        rolloutBatch: config.rolloutBatch,
+        modelBufferSize: config.modelBufferSize,
+        realRatio: config.realRatio,
+        policyOptions: config.policyOptions,
+      });
+      this.dyna = dyna;
+      if (takes.includes('policy'))
+        hooks.policy = (b: ModelBatch, rng: Rng, masks?: Uint8Array) => dyna.propose(b, rng, masks);
+      hooks.value = (b: ModelBatch) => dyna.value(b);
+    }
     this.trainPlanner = createPlanner(config.planner, imagined, {
       ...config.plannerOptions,
+      ...hooks,
       seed: config.seed + 2,
     });
     this.evalPlanner = createPlanner(config.planner, imagined, {
       ...config.plannerOptions,
+      ...hooks,
       seed: config.seed + 3,
     });
     this.rng = new Rng(config.seed + 4);
@@ -220,6 +332,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
 
   async act(observation: O, options: ActOptions = {}): Promise<WorldModelAction> {
     await this.model.ready();
+    if (this.dyna !== undefined) await this.dyna.ready();
     const explore = options.explore ?? false;
     const action = this.spaces.actionSpace as unknown as Discrete | Box;
     const mask = action instanceof Discrete ? checkMask(options.actionMask, action.n) : undefined;
@@ -255,6 +368,8 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
     const c = this.config;
     if (this.envSteps >= c.randomSteps && (this.envSteps - c.randomSteps) % c.trainEvery === 0)
       await this.fit();
+    if (this.dyna !== undefined && this.fits > 0 && c.policyUpdates > 0)
+      await this.dyna.update(this.replay, c.policyUpdates);
   }
 
   async observeBatch(
@@ -263,7 +378,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
     for (const t of transitions) if (t !== null) await this.observe(t);
   }
 
-  /** Refits the model on the whole replay buffer now. */
+  /** Refits the model on the whole replay buffer now (then, with a policy, imagines its next branches). */
   async fit(): Promise<void> {
     const c = this.config;
     const started = performance.now();
@@ -285,10 +400,15 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
     };
     if (result.holdout.length > 0) metrics['worldmodel/holdout_loss'] = Math.min(...result.holdout);
     this.accumulator.add(metrics);
+    if (this.dyna !== undefined) {
+      await this.dyna.ready();
+      this.dyna.rollout(this.replay);
+    }
   }
 
   metrics(): Metrics {
-    return this.accumulator.drain();
+    const metrics = this.accumulator.drain();
+    return this.dyna === undefined ? metrics : { ...metrics, ...this.dyna.metrics() };
   }
 
   async save(dir: string): Promise<void> {
@@ -296,6 +416,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
     mkdirSync(dir, { recursive: true });
     this.replay.save(dir);
     await this.model.save(join(dir, 'model'));
+    if (this.dyna !== undefined) await this.dyna.save(join(dir, 'policy'));
     const trainer = this.trainer.getState();
     writeAgentFile(dir, {
       kind: this.kind,
@@ -336,6 +457,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
     };
     this.replay.load(dir);
     await this.model.load(join(dir, 'model'));
+    if (this.dyna !== undefined) await this.dyna.load(join(dir, 'policy'));
     this.trainer.setState({
       adam: {
         step: s.trainerAdamStep,
@@ -353,6 +475,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
   }
 
   dispose(): void {
+    this.dyna?.dispose();
     this.trainer.dispose();
     this.model.dispose();
   }

@@ -6,6 +6,7 @@
  * cores), refits every 200 env steps as PETS refits every episode; discrete tasks with sparse
  * rewards plan by search over the model's states.
  */
+import { taskKSize } from '../envs/gridnav/task-k.js';
 import { registerPresets, type Preset } from '../agents/presets.js';
 import type { WorldModelAgentOptions } from './agent.js';
 
@@ -62,15 +63,18 @@ const WM_PRESETS: Preset<'wm'>[] = [
       randomSteps: 2000,
       trainEvery: 2000,
       stateKind: 'discrete',
-      hiddenSize: 256,
-      backboneSizes: [256],
+      backbone: 'grid',
+      grid: [taskKSize(k), taskKSize(k), 3],
+      hiddenSize: 64,
+      backboneSizes: [64, 64],
       ensembleSize: 3,
       elites: 3,
+      batchSize: 64,
       fitEpochs: 30,
       planner: 'search',
       plannerOptions: { maxDepth: 2 * k + 4, maxNodes: 20_000 },
     },
-    notes: `wmgym world-model preset: discrete change/value heads on the symbolic grid (3 members, one 256-wide layer), breadth-first search over predicted states to depth ${2 * k + 4}; a new layout every episode`,
+    notes: `wmgym world-model preset: discrete change/value heads on the symbolic grid through the grid backbone (one 64x64 network at every cell over its 3x3 neighbourhood, 3 members), breadth-first search over predicted states to depth ${2 * k + 4}; a new layout every episode`,
   })),
   ...[5, 10, 20].map((k): Preset<'wm'> => ({
     algo: 'wm',

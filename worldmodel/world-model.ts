@@ -114,7 +114,8 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
   minLogVar: -10,
 });
 
-const RULES: ConfigRules<WorldModelConfig> = {
+/** How each {@link WorldModelConfig} field is checked (the world-model agent reuses them). */
+export const WORLD_MODEL_RULES: ConfigRules<WorldModelConfig> = {
   seed: { kind: 'seed' },
   hiddenSize: { kind: 'number', min: 1, integer: true },
   backbone: { kind: 'choice', values: ['mlp', 'grid', 'transformer'] },
@@ -429,7 +430,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   static create(spaces: EnvSpaces, options: WorldModelOptions = {}): WorldModel {
     return new WorldModel(
       spaces,
-      resolveConfig('WorldModel', WORLD_MODEL_DEFAULTS, RULES, options),
+      resolveConfig('WorldModel', WORLD_MODEL_DEFAULTS, WORLD_MODEL_RULES, options),
     );
   }
 
