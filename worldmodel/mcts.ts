@@ -80,7 +80,7 @@ import { Rng, isRngState } from '../envs/core/rng.js';
 import { Discrete } from '../envs/core/space.js';
 import type { ImaginationModel } from './model.js';
 import {
-  checkModel,
+  checkDiscreteModel,
   nonFinite,
   pickMasks,
   resolvePlannerConfig,
@@ -194,17 +194,9 @@ export class MctsPlanner<S, B> implements Planner<S, number> {
       options,
       ['value'],
     );
-    checkModel('MctsPlanner', model);
-    if (!(model.actionSpace instanceof Discrete)) {
-      throw new InvalidOptionError(
-        'model of MctsPlanner',
-        String(model.actionSpace),
-        'a model with a Discrete action space (CemPlanner or MppiPlanner plan Box actions)',
-      );
-    }
+    this.space = checkDiscreteModel('MctsPlanner', model);
     this.model = model;
     this.config = Object.freeze(config);
-    this.space = model.actionSpace;
     this.value = hooks.value;
     this.rng = new Rng(config.seed);
   }

@@ -80,6 +80,23 @@ export function checkModel(name: string, model: unknown): void {
   }
 }
 
+/**
+ * {@link checkModel}, and a Discrete action space (search planners); returns it.
+ * @throws {@link InvalidOptionError} otherwise.
+ */
+export function checkDiscreteModel(name: string, model: unknown): Discrete {
+  checkModel(name, model);
+  const space = (model as ImaginationModel<unknown, unknown>).actionSpace;
+  if (!(space instanceof Discrete)) {
+    throw new InvalidOptionError(
+      `model of ${name}`,
+      String(space),
+      'a model with a Discrete action space (CemPlanner or MppiPlanner plan Box actions)',
+    );
+  }
+  return space;
+}
+
 /** The error for a non-finite predicted reward or value at `row` of imagined step `step`. */
 export function nonFinite(
   what: string,

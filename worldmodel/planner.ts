@@ -45,6 +45,7 @@ import { Box, Discrete } from '../envs/core/space.js';
 import { MctsPlanner } from './mcts.js';
 import type { ImaginationModel, MemberChoice } from './model.js';
 import {
+  checkDiscreteModel,
   checkModel,
   nonFinite,
   pickMasks,
@@ -1125,17 +1126,9 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
   /** @throws {@link InvalidOptionError} for a bad option or a model without a Discrete action space. */
   constructor(model: ImaginationModel<S, B>, options: SearchOptions = {}) {
     const config = resolveConfig('SearchPlanner', SEARCH_DEFAULTS, SEARCH_RULES, options);
-    checkModel('SearchPlanner', model);
-    if (!(model.actionSpace instanceof Discrete)) {
-      throw new InvalidOptionError(
-        'model of SearchPlanner',
-        String(model.actionSpace),
-        'a model with a Discrete action space (CemPlanner or MppiPlanner plan Box actions)',
-      );
-    }
+    this.space = checkDiscreteModel('SearchPlanner', model);
     this.model = model;
     this.config = Object.freeze(config);
-    this.space = model.actionSpace;
     this.rng = new Rng(config.seed);
   }
 

@@ -7,8 +7,11 @@
  *   Pendulum-v1 in the same run. Options: `--seeds 1,2,3`, `--case wm-pendulum|wm-pendulum-known|sac-pendulum|wm-cartpole`.
  * - `tasks`: success on held-out k-step tasks (seeds 500,000+, never trained on) with the search
  *   planner on the true dynamics ({@link TrueModel}), and on a world model trained on other seeds
- *   (GridNav) for a stated budget of env steps. Each episode is cut at 2k steps. Options:
- *   `--tasks N` (default 100), `--budget N` (training env steps of the learned row, default 20000).
+ *   (GridNav, TextWorld) for a stated budget of env steps: the preset's agent explores at random
+ *   for the whole budget (training seeds from 1 on), fits its model once (at most `--updates`
+ *   gradient steps), then plans every held-out task. Each episode is cut at 2k steps. Options:
+ *   `--tasks N` (default 100), `--budget N` (training env steps of the learned row, default
+ *   20000), `--updates N` (default 3000).
  * - `error`: the model-error table (1/5/10/20 steps, z-units, ratio to no-change, changed vs
  *   unchanged, exact match and F1 for discrete states) of a model fitted on random-policy data of
  *   training seeds and measured on held-out seeds, per family.
@@ -105,6 +108,8 @@ interface Args {
   envs: string[];
   /** Skip the learned-model rows of `tasks`. */
   trueOnly: boolean;
+  /** Gradient steps of the learned row's one fit at most (tasks). */
+  updates: number;
 }
 
 async function learn(args: Args): Promise<unknown> {
@@ -182,14 +187,23 @@ async function tasks(args: Args): Promise<unknown> {
     });
     process.stderr.write(`${id} true: ${successes}/${args.tasks}\n`);
   }
-  for (const id of chosen.filter((i) => i.startsWith('GridNav') && !args.trueOnly)) {
+  for (const id of chosen.filter(() => !args.trueOnly)) {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const preset = getPreset('wm', id);
-    const agent = WorldModelAgent.create(spacesOf(make(id)), { ...preset.options, seed: 1 });
+    const make_ = (): Env => make(id, preset.envOptions);
+    // Random exploration for the whole budget, one fit at its end.
+    const agent = WorldModelAgent.create(spacesOf(make_()), {
+      ...preset.options,
+      seed: 1,
+      randomSteps: args.budget,
+      trainEvery: args.budget,
+      fitMaxUpdates: args.updates,
+    });
     const started = performance.now();
-    await train(agent, make(id), { steps: args.budget, seed: 1 });
+    await train(agent, make_(), { steps: args.budget, seed: 1 });
     const trainSeconds = (performance.now() - started) / 1000;
-    const env = make(id);
+    const env = make_();
+    const planStarted = performance.now();
     let successes = 0;
     for (let i = 0; i < args.tasks; i++) {
       agent.onEpisodeStart();
@@ -203,9 +217,11 @@ async function tasks(args: Args): Promise<unknown> {
       model: 'learned',
       trainSteps: args.budget,
       trainSeeds: 'reset seed 1 then continued',
+      fitMaxUpdates: args.updates,
       tasks: args.tasks,
       successRate: successes / args.tasks,
       trainSeconds: round(trainSeconds),
+      planSeconds: round((performance.now() - planStarted) / 1000),
     });
     process.stderr.write(`${id} learned: ${successes}/${args.tasks}\n`);
     agent.dispose();
@@ -242,6 +258,8 @@ async function errors(args: Args): Promise<unknown> {
     steps: number;
     options: Record<string, unknown>;
     envOptions?: Record<string, unknown>;
+    /** Transitions per member per gradient step. @defaultValue 256 */
+    batchSize?: number;
   }[] = [
     { id: 'Pendulum-v1', episodes: 10, heldOut: 5, steps: 200, options: {} },
     { id: 'CartPole-v1', episodes: 100, heldOut: 30, steps: 500, options: {} },
@@ -251,6 +269,20 @@ async function errors(args: Args): Promise<unknown> {
       heldOut: 50,
       steps: 40,
       options: { stateKind: 'discrete' },
+    },
+    {
+      id: 'GridNav-Task-k10-v0',
+      episodes: 300,
+      heldOut: 50,
+      steps: 40,
+      options: {
+        stateKind: 'discrete',
+        backbone: 'grid',
+        grid: [10, 10, 3],
+        hiddenSize: 64,
+        backboneSizes: [64, 64],
+      },
+      batchSize: 64,
     },
     {
       id: 'TextWorld-Quest-k10-v0',
@@ -278,11 +310,15 @@ async function errors(args: Args): Promise<unknown> {
     await model.ready();
     const data = transitionsOf(train);
     const started = performance.now();
-    const fit = await new WorldModelTrainer(model).fit(data, { epochs: 100, patience: 5 });
+    const fit = await new WorldModelTrainer(model, { batchSize: f.batchSize ?? 256 }).fit(data, {
+      epochs: 100,
+      patience: 5,
+    });
     const fitSeconds = (performance.now() - started) / 1000;
     const table = evaluateModel(model, held);
     out.push({
       env: f.id,
+      model: model.config.backbone,
       trainTransitions: data.size,
       heldOutTrajectories: held.length,
       fit: {
@@ -293,7 +329,7 @@ async function errors(args: Args): Promise<unknown> {
       table,
     });
     process.stderr.write(
-      `${f.id}: ${table.map((h) => `${h.horizon}:${h.ratio.toFixed(3)}`).join(' ')}\n`,
+      `${f.id} ${model.config.backbone}: ${table.map((h) => `${h.horizon}:${h.ratio.toFixed(3)}`).join(' ')}\n`,
     );
     model.dispose();
   }
@@ -409,6 +445,7 @@ function parseArgs(argv: string[]): Args {
     budget: 20_000,
     envs: [],
     trueOnly: false,
+    updates: 3000,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -431,17 +468,18 @@ function parseArgs(argv: string[]): Args {
       continue;
     } else if (arg === '--env') {
       args.envs = (value ?? '').split(',').filter((e) => e.length > 0);
-    } else if (arg === '--tasks' || arg === '--budget') {
+    } else if (arg === '--tasks' || arg === '--budget' || arg === '--updates') {
       const n = Number(value);
       if (!Number.isSafeInteger(n) || n < 1)
         throw new InvalidOptionError(arg, value, 'a positive integer');
       if (arg === '--tasks') args.tasks = n;
-      else args.budget = n;
+      else if (arg === '--budget') args.budget = n;
+      else args.updates = n;
     } else {
       throw new InvalidOptionError(
         'worldmodel benchmark argument',
         arg,
-        '--seeds, --case, --tasks, --budget, --env or --true-only',
+        '--seeds, --case, --tasks, --budget, --updates, --env or --true-only',
       );
     }
     i++;
