@@ -96,6 +96,8 @@ export interface WorldModelAgentConfig {
   fitPatience: number;
   /** Gradient steps per fit at most (0 for no cap). @defaultValue 0 */
   fitMaxUpdates: number;
+  /** Transitions per open-loop training window (1: the one-step loss; see `FitOptions.openLoopSteps`). @defaultValue 1 */
+  fitOpenLoopSteps: number;
   /** Fraction of the data held out for early stopping and elites. @defaultValue 0.1 */
   holdoutFraction: number;
   /** Rewards the planner sums: the model's (`learned`) or the env's known function (`known`, see `env`). @defaultValue 'learned' */
@@ -145,6 +147,7 @@ export const WORLD_MODEL_AGENT_DEFAULTS: Readonly<WorldModelAgentConfig> = Objec
   batchSize: 256,
   fitEpochs: 50,
   fitPatience: 5,
+  fitOpenLoopSteps: 1,
   fitMaxUpdates: 0,
   holdoutFraction: 0.1,
   rewardSource: 'learned',
@@ -181,6 +184,7 @@ const RULES: ConfigRules<WorldModelAgentConfig> = {
   batchSize: { kind: 'number', min: 1, integer: true },
   fitEpochs: { kind: 'number', min: 1, integer: true },
   fitPatience: { kind: 'number', min: 1, integer: true },
+  fitOpenLoopSteps: { kind: 'number', min: 1, max: 64, integer: true },
   fitMaxUpdates: { kind: 'number', min: 0, integer: true },
   holdoutFraction: { kind: 'number', min: 0, max: 1, exclusiveMax: true },
   rewardSource: { kind: 'choice', values: ['learned', 'known'] },
@@ -257,6 +261,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       stateKind: config.stateKind,
     };
     this.model = WorldModel.create(spaces, modelOptions);
+    this.model.checkOpenLoop(config.fitOpenLoopSteps);
     this.trainer = new WorldModelTrainer(this.model, {
       learningRate: config.learningRate,
       batchSize: config.batchSize,
@@ -387,6 +392,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       patience: c.fitPatience,
       holdoutFraction: this.replay.size >= 20 ? c.holdoutFraction : 0,
       maxUpdates: c.fitMaxUpdates > 0 ? c.fitMaxUpdates : undefined,
+      openLoopSteps: c.fitOpenLoopSteps,
     });
     this.fits++;
     const metrics: Metrics = {

@@ -79,6 +79,13 @@ export interface FitOptions {
   maxUpdates?: number | undefined;
   /** At most this many held-out transitions (the most recent data is not favoured). @defaultValue 5000 */
   maxHoldout?: number;
+  /**
+   * Train on open-loop windows of this many consecutive transitions: every step after the
+   * first starts from the model's own prediction, so the loss is the multi-step error the
+   * planner meets (continuous states and the mlp backbone; early stopping and elites use the same
+   * loss). @defaultValue 1 (one-step loss)
+   */
+  openLoopSteps?: number;
 }
 
 /** What {@link WorldModelTrainer.fit} did. */
@@ -162,8 +169,9 @@ export class WorldModelTrainer {
     data: TransitionData,
     rows: Int32Array,
     perMember: number,
+    openLoopSteps = 1,
   ): { transition: number; reward: number; done: number } {
-    const encoded = this.model.encodeTraining(data, rows, perMember);
+    const encoded = this.model.encodeTraining(data, rows, perMember, openLoopSteps);
     const parts = tf.tidy(() => {
       let losses: { transition: tf.Scalar; reward: tf.Scalar; done: tf.Scalar } | undefined;
       const { value, grad } = this.model.params.valueAndGrad((params) => {
@@ -199,6 +207,8 @@ export class WorldModelTrainer {
     const holdoutFraction = options.holdoutFraction ?? 0.1;
     if (typeof holdoutFraction !== 'number' || !(holdoutFraction >= 0 && holdoutFraction < 1))
       throw new InvalidOptionError('fit holdoutFraction', holdoutFraction, 'a number in [0, 1)');
+    const openLoopSteps = option(options.openLoopSteps, 1, 'openLoopSteps', 1);
+    this.model.checkOpenLoop(openLoopSteps);
     const maxUpdates = options.maxUpdates;
     if (maxUpdates !== undefined && (!Number.isSafeInteger(maxUpdates) || maxUpdates < 1))
       throw new InvalidOptionError('fit maxUpdates', maxUpdates, 'a positive integer or undefined');
@@ -213,9 +223,11 @@ export class WorldModelTrainer {
       );
     const model = this.model;
     const e = model.ensembleSize;
+    // Rows are transitions, or the starts of windows (sequence backbone, open-loop loss).
+    const windowSteps = Math.max(model.sequenceLength, openLoopSteps);
     const { holdout, train, covered } =
-      model.sequenceLength > 1
-        ? this.splitWindows(data, model.sequenceLength, holdoutFraction, maxHoldout)
+      windowSteps > 1
+        ? this.splitWindows(data, windowSteps, holdoutFraction, maxHoldout)
         : this.splitRows(data.size, holdoutFraction, maxHoldout);
     const holdoutSize = holdout.length;
     const trainData = subset(data, covered);
@@ -229,10 +241,7 @@ export class WorldModelTrainer {
       bootstraps.push(b);
     }
     // Rows per member per step (windows for a sequence backbone: about batchSize transitions).
-    const batchSize = Math.min(
-      Math.max(1, Math.floor(this.config.batchSize / model.sequenceLength)),
-      n,
-    );
+    const batchSize = Math.min(Math.max(1, Math.floor(this.config.batchSize / windowSteps)), n);
     const stepsPerEpoch = Math.ceil(n / batchSize);
     const best = new Float64Array(e).fill(Infinity);
     const bestWeights = holdoutSize > 0 ? model.params.read().slice() : undefined;
@@ -252,7 +261,7 @@ export class WorldModelTrainer {
           const b = bootstraps[m]!;
           for (let i = 0; i < batchSize; i++) rows[m * batchSize + i] = b[(s * batchSize + i) % n]!;
         }
-        const l = this.step(data, rows, batchSize);
+        const l = this.step(data, rows, batchSize, openLoopSteps);
         sums.transition += l.transition;
         sums.reward += l.reward;
         sums.done += l.done;
@@ -266,7 +275,7 @@ export class WorldModelTrainer {
           done: sums.done / steps,
         };
       if (holdoutSize > 0) {
-        const losses = this.holdoutLosses(data, holdout);
+        const losses = this.holdoutLosses(data, holdout, openLoopSteps);
         let improved = false;
         const weights = model.params.read();
         for (let m = 0; m < e; m++) {
@@ -289,7 +298,7 @@ export class WorldModelTrainer {
     let elites = Array.from({ length: model.config.elites }, (_, i) => i);
     if (holdoutSize > 0) {
       model.params.write(bestWeights!);
-      holdoutLosses = [...this.holdoutLosses(data, holdout)];
+      holdoutLosses = [...this.holdoutLosses(data, holdout, openLoopSteps)];
       elites = holdoutLosses
         .map((l, m) => ({ l, m }))
         .sort((a, b) => a.l - b.l || a.m - b.m)
@@ -336,7 +345,7 @@ export class WorldModelTrainer {
       throw new InvalidValueError(
         'data for WorldModelTrainer.fit',
         `${starts.length} windows of ${steps} consecutive transitions`,
-        `at least 2 (the transformer backbone trains on windows of contextLength = ${steps})`,
+        `at least 2 (the transformer backbone and the open-loop loss train on windows of ${steps})`,
       );
     const blockSize = 4 * steps;
     const blocks = Math.ceil(data.size / blockSize);
@@ -366,18 +375,20 @@ export class WorldModelTrainer {
   }
 
   /** Each member's total loss on the held-out rows (every member sees all of them). */
-  private holdoutLosses(data: TransitionData, holdout: Int32Array): Float64Array {
+  private holdoutLosses(
+    data: TransitionData,
+    holdout: Int32Array,
+    openLoopSteps: number,
+  ): Float64Array {
     const e = this.model.ensembleSize;
-    const chunk = Math.max(
-      1,
-      Math.floor(Math.min(1024, this.model.rowsPerPass) / this.model.sequenceLength),
-    );
+    const steps = Math.max(this.model.sequenceLength, openLoopSteps);
+    const chunk = Math.max(1, Math.floor(Math.min(1024, this.model.rowsPerPass) / steps));
     const sums = new Float64Array(e);
     for (let start = 0; start < holdout.length; start += chunk) {
       const size = Math.min(chunk, holdout.length - start);
       const rows = new Int32Array(e * size);
       for (let m = 0; m < e; m++) rows.set(holdout.subarray(start, start + size), m * size);
-      const encoded = this.model.encodeTraining(data, rows, size);
+      const encoded = this.model.encodeTraining(data, rows, size, openLoopSteps);
       const t = tf.tidy(() => this.model.memberLosses(this.model.params.views(), encoded).total);
       const v = t.dataSync();
       t.dispose();

@@ -194,8 +194,10 @@ export interface EncodedBatch {
   targets: Float32Array;
   /** Rows per member (windows × steps for a sequence backbone). */
   rows: number;
-  /** Consecutive rows that form one training window (1 unless the backbone is a sequence model). */
+  /** Consecutive rows that form one training window (1 unless the backbone is a sequence model or the loss is open-loop). */
   steps: number;
+  /** Open-loop windows: each step after the first starts from the model's own prediction. */
+  openLoop?: boolean;
 }
 
 /** The losses of one pass, as scalars (tensors inside a gradient scope). */
@@ -624,6 +626,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
    * into the given arrays) that member `e` trains on at position `i`. With a sequence backbone
    * (`sequenceLength` T > 1) each index starts a window: transitions `r … r + T − 1`, which the
    * caller has checked follow each other within one episode ({@link contiguousWindows}).
+   * `openLoopSteps` > 1 encodes windows of that many transitions for the open-loop loss (MLP
+   * backbone, continuous states; see {@link WorldModel.checkOpenLoop}).
    */
   encodeTraining(
     data: {
@@ -635,8 +639,10 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     },
     rows: Int32Array,
     perMember: number,
+    openLoopSteps = 1,
   ): EncodedBatch {
-    const steps = this.sequenceLength;
+    if (openLoopSteps > 1) this.checkOpenLoop(openLoopSteps);
+    const steps = openLoopSteps > 1 ? openLoopSteps : this.sequenceLength;
     const total = rows.length * steps;
     const inputs = new Float32Array(total * this.inputSize);
     const targets = new Float32Array(total * this.targetSize);
@@ -661,7 +667,94 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       targets[base + t - 2] = (data.rewards[r]! - rewardMean) / rewardStd;
       targets[base + t - 1] = data.terminated[r]!;
     }
-    return { inputs, targets, rows: perMember * steps, steps };
+    return { inputs, targets, rows: perMember * steps, steps, openLoop: openLoopSteps > 1 };
+  }
+
+  /**
+   * Throws unless an open-loop loss over `steps` transitions applies: continuous states, MSE
+   * heads (not Gaussian) and a backbone without its own sequence (`mlp`).
+   * @throws {@link InvalidOptionError} otherwise.
+   */
+  checkOpenLoop(steps: number): void {
+    if (!Number.isSafeInteger(steps) || steps < 1)
+      throw new InvalidOptionError('openLoopSteps', steps, 'a positive integer');
+    if (steps === 1) return;
+    if (this.layout.kind !== 'continuous' || this.config.gaussian || this.sequenceLength > 1)
+      throw new InvalidOptionError(
+        'openLoopSteps',
+        steps,
+        `1 for this model (an open-loop loss needs continuous states, MSE heads and the mlp backbone; it has ${this.layout.kind} states, gaussian ${this.config.gaussian}, backbone ${this.config.backbone})`,
+      );
+  }
+
+  /**
+   * The open-loop losses of windows of `batch.steps` transitions, per member: step 0 starts from
+   * the true state, every later step from the state the model predicted (in the graph, so the
+   * gradient runs through the whole window), with the true actions. Each step's error is the
+   * predicted next state's distance to the true one in delta z-units (so step 0 is the one-step
+   * loss); reward and termination losses are those of the predicted states. Means over steps.
+   */
+  private openLoopLosses(
+    params: ParameterTensors,
+    batch: EncodedBatch,
+  ): WorldModelLosses<tf.Tensor1D> {
+    const e = this.ensembleSize;
+    const h = batch.steps;
+    const windows = batch.rows / h;
+    const d = this.stateSize;
+    const width = this.inputSize;
+    const { stateMean, stateStd, deltaMean, deltaStd } = this.statistics;
+    const sm = tf.tensor1d(stateMean);
+    const ss = tf.tensor1d(stateStd);
+    const dm = tf.tensor1d(deltaMean);
+    const ds = tf.tensor1d(deltaStd);
+    const x = tf.reshape(tf.tensor3d(batch.inputs, [e, batch.rows, width]), [e, windows, h, width]);
+    const y = tf.reshape(tf.tensor3d(batch.targets, [e, batch.rows, this.targetSize]), [
+      e,
+      windows,
+      h,
+      this.targetSize,
+    ]);
+    const at = (t: tf.Tensor, step: number, from: number, size: number): tf.Tensor3D =>
+      tf.reshape(tf.slice(t, [0, 0, step, from], [e, windows, 1, size]), [e, windows, size]);
+    // True and predicted states in env units.
+    let truth: tf.Tensor = tf.add(tf.mul(at(x, 0, 0, d), ss), sm);
+    let predicted: tf.Tensor = truth;
+    let transition: tf.Tensor = tf.zeros([e]);
+    let reward: tf.Tensor = tf.zeros([e]);
+    let done: tf.Tensor = tf.zeros([e]);
+    const meanOver = (t: tf.Tensor): tf.Tensor => tf.mean(tf.reshape(t, [e, -1]), 1);
+    for (let step = 0; step < h; step++) {
+      const input =
+        step === 0
+          ? at(x, 0, 0, width)
+          : tf.concat([tf.div(tf.sub(predicted, sm), ss), at(x, step, d, width - d)], 2);
+      const out = this.network(params, input, 1);
+      const nextPredicted = tf.add(
+        predicted,
+        tf.add(dm, tf.mul(ds, tf.slice(out, [0, 0, 0], [e, windows, d]))),
+      );
+      const nextTruth = tf.add(truth, tf.add(dm, tf.mul(ds, at(y, step, 0, d))));
+      transition = tf.add(
+        transition,
+        meanOver(tf.square(tf.div(tf.sub(nextPredicted, nextTruth), ds))),
+      );
+      reward = tf.add(
+        reward,
+        meanOver(tf.square(tf.sub(tf.slice(out, [0, 0, d], [e, windows, 1]), at(y, step, d, 1)))),
+      );
+      done = tf.add(
+        done,
+        meanOver(
+          sigmoidCrossEntropy(tf.slice(out, [0, 0, d + 1], [e, windows, 1]), at(y, step, d + 1, 1)),
+        ),
+      );
+      predicted = nextPredicted;
+      truth = nextTruth;
+    }
+    const scale = (t: tf.Tensor): tf.Tensor1D => tf.div<tf.Tensor1D>(t, h);
+    const l = { transition: scale(transition), reward: scale(reward), done: scale(done) };
+    return { ...l, total: tf.add(tf.add(l.transition, l.reward), l.done) };
   }
 
   // ---- the network ------------------------------------------------------------------------------
@@ -682,6 +775,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
 
   /** The losses of each member, `[members]` each (the trainer's holdout ranks members by `total`). */
   memberLosses(params: ParameterTensors, batch: EncodedBatch): WorldModelLosses<tf.Tensor1D> {
+    if (batch.openLoop === true) return this.openLoopLosses(params, batch);
     const e = this.ensembleSize;
     const b = batch.rows;
     const d = this.stateSize;

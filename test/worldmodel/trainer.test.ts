@@ -1,10 +1,11 @@
 import test from 'ava';
-import { initBackend } from '../../agents/nn/backend.js';
+import { initBackend, tf } from '../../agents/nn/backend.js';
 import { ReplayBuffer } from '../../agents/buffers/replay-buffer.js';
 import { InvalidOptionError, InvalidValueError } from '../../envs/core/errors.js';
-import { WorldModelTrainer, replayData } from '../../worldmodel/trainer.js';
+import { transitionsOf } from '../../worldmodel/evaluate.js';
+import { WorldModelTrainer, contiguousWindows, replayData } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
-import { linearData, linearSpaces } from './helpers.js';
+import { linearData, linearSpaces, linearTrajectories } from './helpers.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -109,5 +110,45 @@ test('the trainer rejects bad options and malformed data with typed errors', asy
   await t.throwsAsync(() => trainer.fit(nan), {
     instanceOf: InvalidValueError,
     message: /reward of transition 3/,
+  });
+});
+
+test('the open-loop loss trains on windows from the model own predictions, and is refused where it does not apply', async (t) => {
+  const data = transitionsOf(linearTrajectories(60, 12, 4));
+  const model = WorldModel.create(linearSpaces, { ...small, ensembleSize: 2, elites: 2, seed: 9 });
+  await model.ready();
+  const trainer = new WorldModelTrainer(model, { batchSize: 64, learningRate: 3e-3 });
+  const result = await trainer.fit(data, {
+    epochs: 40,
+    patience: 40,
+    openLoopSteps: 4,
+    maxUpdates: 150,
+  });
+  t.is(result.updates, 150);
+  // Windows of 4 consecutive transitions, the later steps from the model's own predictions.
+  const windows = contiguousWindows(data, 4).subarray(0, 32);
+  const rows = new Int32Array(2 * windows.length);
+  rows.set(windows, 0);
+  rows.set(windows, windows.length);
+  const first = model.encodeTraining(data, rows, windows.length);
+  const open = model.encodeTraining(data, rows, windows.length, 4);
+  t.is(open.rows, windows.length * 4);
+  const loss = (batch: typeof first): number =>
+    tf.tidy(() => model.memberLosses(model.params.views(), batch).transition.dataSync()[0]!);
+  const one = loss(first);
+  const multi = loss(open);
+  // A window of one step is the one-step loss exactly.
+  t.true(Math.abs(loss({ ...first, openLoop: true }) - one) < 1e-5 * Math.max(1, one));
+  t.true(Number.isFinite(multi) && multi > 0, `open-loop loss ${multi}`);
+  t.true(multi < 0.5, `the fitted model's 4-step error ${multi} (one-step ${one})`);
+  // Discrete states and Gaussian heads have no open-loop loss.
+  const gaussian = WorldModel.create(linearSpaces, { ...small, gaussian: true });
+  await gaussian.ready();
+  await t.throwsAsync(new WorldModelTrainer(gaussian).fit(data, { openLoopSteps: 3 }), {
+    instanceOf: InvalidOptionError,
+    message: /open-loop loss needs continuous states, MSE heads/,
+  });
+  await t.throwsAsync(new WorldModelTrainer(model).fit(data, { openLoopSteps: 0 }), {
+    instanceOf: InvalidOptionError,
   });
 });
