@@ -14,7 +14,8 @@
  *   20000), `--updates N` (default 3000).
  * - `error`: the model-error table (1/5/10/20 steps, z-units, ratio to no-change, changed vs
  *   unchanged, exact match and F1 for discrete states) of a model fitted on random-policy data of
- *   training seeds and measured on held-out seeds, per family.
+ *   training seeds (at most `--updates` gradient steps, default 3000) and measured on held-out
+ *   seeds, per family and backbone.
  * - `planner`: per preset, planning latency per action (median), imagined transitions per second,
  *   and the ensemble forward's GFLOP/s against a large dense product's on this machine; model fits
  *   as gradient updates per second.
@@ -313,6 +314,7 @@ async function errors(args: Args): Promise<unknown> {
     const fit = await new WorldModelTrainer(model, { batchSize: f.batchSize ?? 256 }).fit(data, {
       epochs: 100,
       patience: 5,
+      maxUpdates: args.updates,
     });
     const fitSeconds = (performance.now() - started) / 1000;
     const table = evaluateModel(model, held);
