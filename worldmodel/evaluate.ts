@@ -27,7 +27,7 @@ import type { Env } from '../envs/core/env.js';
 import { Rng } from '../envs/core/rng.js';
 import { Discrete, flattenInto, flatdim, type AnySpace } from '../envs/core/space.js';
 import type { ImaginationModel } from './model.js';
-import type { TransitionData } from './trainer.js';
+import { emptyTransitions, type TransitionData } from './trainer.js';
 import type { ModelBatch } from './world-model.js';
 
 /** One recorded trajectory: T steps. */
@@ -362,14 +362,7 @@ export function transitionsOf(trajectories: readonly Trajectory[]): TransitionDa
   const d = first.states.length / (first.rewards.length + 1);
   const a = first.actions.length / first.rewards.length;
   const n = withSteps.reduce((s, t) => s + t.rewards.length, 0);
-  const out: TransitionData = {
-    size: n,
-    states: new Float32Array(n * d),
-    actions: new Float32Array(n * a),
-    nextStates: new Float32Array(n * d),
-    rewards: new Float32Array(n),
-    terminated: new Float32Array(n),
-  };
+  const out = emptyTransitions(n, d, a);
   let k = 0;
   withSteps.forEach((tr, j) => {
     const t = tr.rewards.length;

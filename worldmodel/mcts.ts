@@ -75,12 +75,13 @@
  */
 import type { ConfigRules } from '../agents/options.js';
 import type { JsonValue } from '../envs/core/env.js';
-import { InvalidOptionError, InvalidStateError, InvalidValueError } from '../envs/core/errors.js';
+import { InvalidStateError, InvalidValueError } from '../envs/core/errors.js';
 import { Rng, isRngState } from '../envs/core/rng.js';
 import { Discrete } from '../envs/core/space.js';
 import type { ImaginationModel } from './model.js';
 import {
   checkDiscreteModel,
+  checkRootMask,
   nonFinite,
   pickMasks,
   resolvePlannerConfig,
@@ -209,17 +210,7 @@ export class MctsPlanner<S, B> implements Planner<S, number> {
    */
   plan(state: S, options?: PlanOptions): number {
     const n = this.space.n;
-    const mask = options?.actionMask;
-    if (
-      mask !== undefined &&
-      (!(mask instanceof Uint8Array) || mask.length !== n || !mask.some((m) => m === 1))
-    ) {
-      throw new InvalidOptionError(
-        'actionMask of MctsPlanner.plan',
-        mask,
-        `a Uint8Array of ${n} values with at least one 1`,
-      );
-    }
+    const mask = checkRootMask('MctsPlanner', options?.actionMask, n);
     const search = new Search(this.model, this.config, this.value, this.rng, n);
     const action = search.run(this.model.batch([state]), mask);
     this.lastStats = Object.freeze(search.stats);

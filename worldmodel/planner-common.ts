@@ -142,3 +142,20 @@ export function pickMasks(
     out.set(masks.subarray(rows[i]! * n, rows[i]! * n + n), i * n);
   return out;
 }
+
+/**
+ * The mask a plan was given (`undefined`: every action allowed), checked: a Uint8Array of `n`
+ * values with at least one 1.
+ * @throws {@link InvalidOptionError} otherwise, naming `planner`.
+ */
+export function checkRootMask(planner: string, mask: unknown, n: number): Uint8Array | undefined {
+  if (mask === undefined) return undefined;
+  if (!(mask instanceof Uint8Array) || mask.length !== n || !mask.some((m) => m === 1)) {
+    throw new InvalidOptionError(
+      `actionMask of ${planner}.plan`,
+      mask,
+      `a Uint8Array of ${n} values with at least one 1`,
+    );
+  }
+  return mask;
+}

@@ -47,6 +47,7 @@ import type { ImaginationModel, MemberChoice } from './model.js';
 import {
   checkDiscreteModel,
   checkModel,
+  checkRootMask,
   nonFinite,
   pickMasks,
   resolvePlannerConfig,
@@ -397,18 +398,7 @@ abstract class ModelPlanner<S, B, A extends PlannerAction> implements Planner<S,
         'no mask for a Box action space',
       );
     }
-    if (
-      !(mask instanceof Uint8Array) ||
-      mask.length !== this.actionCount ||
-      !mask.some((m) => m === 1)
-    ) {
-      throw new InvalidOptionError(
-        `actionMask of ${this.name}.plan`,
-        mask,
-        `a Uint8Array of ${this.actionCount} values with at least one 1`,
-      );
-    }
-    return mask;
+    return checkRootMask(this.name, mask, this.actionCount);
   }
 
   /** The Box action `values[offset..offset + size)` inside the bounds, as a fresh Float32Array. */
@@ -1136,17 +1126,7 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
   plan(state: S, options?: PlanOptions): number {
     const n = this.space.n;
     const start = this.space.start;
-    const mask = options?.actionMask;
-    if (
-      mask !== undefined &&
-      (!(mask instanceof Uint8Array) || mask.length !== n || !mask.some((m) => m === 1))
-    ) {
-      throw new InvalidOptionError(
-        'actionMask of SearchPlanner.plan',
-        mask,
-        `a Uint8Array of ${n} values with at least one 1`,
-      );
-    }
+    const mask = checkRootMask('SearchPlanner', options?.actionMask, n);
     const model = this.model;
     const root = model.batch([state]);
     const rootKey = model.key(root, 0);

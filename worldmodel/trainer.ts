@@ -460,19 +460,24 @@ export function contiguousWindows(data: TransitionData, steps: number): Int32Arr
   return Int32Array.from(out.reverse());
 }
 
+/** `n` zeroed transitions of states of `stateSize` and actions of `actionSize` values. */
+export function emptyTransitions(n: number, stateSize: number, actionSize: number): TransitionData {
+  return {
+    size: n,
+    states: new Float32Array(n * stateSize),
+    actions: new Float32Array(n * actionSize),
+    nextStates: new Float32Array(n * stateSize),
+    rewards: new Float32Array(n),
+    terminated: new Float32Array(n),
+  };
+}
+
 /** The given rows of `data`. */
 export function subset(data: TransitionData, rows: Int32Array): TransitionData {
   const d = data.states.length / Math.max(data.size, 1);
   const a = data.actions.length / Math.max(data.size, 1);
   const n = rows.length;
-  const out: TransitionData = {
-    size: n,
-    states: new Float32Array(n * d),
-    actions: new Float32Array(n * a),
-    nextStates: new Float32Array(n * d),
-    rewards: new Float32Array(n),
-    terminated: new Float32Array(n),
-  };
+  const out = emptyTransitions(n, d, a);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     out.states.set(data.states.subarray(r * d, r * d + d), i * d);
