@@ -1,6 +1,12 @@
 /** Shared data for the world-model tests: a known linear system and recorded GridNav/TextWorld transitions. */
 import { Box, Discrete } from '../../envs/core/space.js';
 import { Rng } from '../../envs/core/rng.js';
+import type {
+  ImaginationModel,
+  ImaginedStep,
+  ImagineStepOptions,
+  MemberChoice,
+} from '../../worldmodel/model.js';
 import type { TransitionData } from '../../worldmodel/trainer.js';
 import type { Trajectory } from '../../worldmodel/evaluate.js';
 
@@ -131,4 +137,56 @@ export function moverData(n: number, seed: number): TransitionData {
     }
   }
   return data;
+}
+
+/** A model that records every `step` call and forwards it; `members` can pretend an ensemble. */
+export class Counting<S, B> implements ImaginationModel<S, B> {
+  readonly calls: { rows: number; members: MemberChoice | undefined; actions: Float32Array }[] = [];
+  readonly inner: ImaginationModel<S, B>;
+  readonly members: number;
+  private readonly hideMasks: boolean;
+
+  constructor(
+    inner: ImaginationModel<S, B>,
+    options: { members?: number; hideMasks?: boolean } = {},
+  ) {
+    this.inner = inner;
+    this.members = options.members ?? inner.members;
+    this.hideMasks = options.hideMasks ?? false;
+  }
+
+  get actionSpace(): ImaginationModel<S, B>['actionSpace'] {
+    return this.inner.actionSpace;
+  }
+
+  batch(states: readonly S[]): B {
+    return this.inner.batch(states);
+  }
+
+  size(batch: B): number {
+    return this.inner.size(batch);
+  }
+
+  select(batch: B, rows: Int32Array): B {
+    return this.inner.select(batch, rows);
+  }
+
+  step(batch: B, actions: Float32Array, options?: ImagineStepOptions): ImaginedStep<B> {
+    this.calls.push({
+      rows: this.inner.size(batch),
+      members: options?.members,
+      actions: actions.slice(),
+    });
+    const out = this.inner.step(batch, actions, options);
+    return this.hideMasks ? { ...out, actionMasks: undefined } : out;
+  }
+
+  key(batch: B, row: number): string {
+    return this.inner.key(batch, row);
+  }
+
+  /** Rows imagined so far (the budget in transitions). */
+  get transitions(): number {
+    return this.calls.reduce((sum, c) => sum + c.rows, 0);
+  }
 }

@@ -11,12 +11,13 @@ import { make } from '../../envs/core/registry.js';
 import { Discrete } from '../../envs/core/space.js';
 import { collectTrajectories, transitionsOf } from '../../worldmodel/evaluate.js';
 import { MCTS_DEFAULTS, MctsPlanner, type MctsOptions } from '../../worldmodel/mcts.js';
-import type { ImaginationModel, ImaginedStep, ImagineStepOptions } from '../../worldmodel/model.js';
+import type { ImaginationModel, ImaginedStep } from '../../worldmodel/model.js';
 import { PLANNER_KINDS, createPlanner } from '../../worldmodel/planner.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { TrueModel, type EnvSnapshot, type TrueModelBatch } from '../../worldmodel/true-model.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
 import { ChainEnv } from '../helpers/chain-env.js';
+import { Counting } from './helpers.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -26,48 +27,6 @@ test.before(async () => {
 
 /** Evaluation seeds: below 1,000,000 (the language model's corpus starts there). */
 const SEEDS = [500_000, 500_001, 500_002, 500_003, 500_004, 500_005];
-
-/** A model that records every `step` call (rows and actions) and forwards it; masks can be hidden. */
-class Counting<S, B> implements ImaginationModel<S, B> {
-  readonly calls: { rows: number; actions: Float32Array }[] = [];
-  readonly inner: ImaginationModel<S, B>;
-  private readonly hideMasks: boolean;
-
-  constructor(inner: ImaginationModel<S, B>, options: { hideMasks?: boolean } = {}) {
-    this.inner = inner;
-    this.hideMasks = options.hideMasks ?? false;
-  }
-
-  get actionSpace(): ImaginationModel<S, B>['actionSpace'] {
-    return this.inner.actionSpace;
-  }
-
-  get members(): number {
-    return this.inner.members;
-  }
-
-  batch(states: readonly S[]): B {
-    return this.inner.batch(states);
-  }
-
-  size(batch: B): number {
-    return this.inner.size(batch);
-  }
-
-  select(batch: B, rows: Int32Array): B {
-    return this.inner.select(batch, rows);
-  }
-
-  step(batch: B, actions: Float32Array, options?: ImagineStepOptions): ImaginedStep<B> {
-    this.calls.push({ rows: this.inner.size(batch), actions: actions.slice() });
-    const out = this.inner.step(batch, actions, options);
-    return this.hideMasks ? { ...out, actionMasks: undefined } : out;
-  }
-
-  key(batch: B, row: number): string {
-    return this.inner.key(batch, row);
-  }
-}
 
 /** Plays `env` (already reset, with its first info) with `planner` until the episode ends or `limit` steps. */
 function play(

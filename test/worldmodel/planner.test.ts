@@ -4,12 +4,7 @@ import type { Env, JsonValue } from '../../envs/core/env.js';
 import { InvalidOptionError, InvalidStateError } from '../../envs/core/errors.js';
 import { make } from '../../envs/core/registry.js';
 import { Discrete } from '../../envs/core/space.js';
-import type {
-  ImaginationModel,
-  ImaginedStep,
-  ImagineStepOptions,
-  MemberChoice,
-} from '../../worldmodel/model.js';
+import type { ImaginationModel, ImaginedStep, ImagineStepOptions } from '../../worldmodel/model.js';
 import {
   CEM_DEFAULTS,
   CemPlanner,
@@ -24,64 +19,13 @@ import {
 } from '../../worldmodel/planner.js';
 import { TrueModel, type EnvSnapshot, type TrueModelBatch } from '../../worldmodel/true-model.js';
 import { ChainEnv } from '../helpers/chain-env.js';
+import { Counting } from './helpers.js';
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 /** Pendulum-v1 seed 5 starts 110° from upright (θ = 1.92 rad): below the horizontal, where the
  * torque limit cannot lift it straight up, so a good return needs a swing-up. */
 const SWING_UP_SEED = 5;
-
-/** A model that records every `step` call and forwards it; `members` can pretend an ensemble. */
-class Counting<S, B> implements ImaginationModel<S, B> {
-  readonly calls: { rows: number; members: MemberChoice | undefined; actions: Float32Array }[] = [];
-  readonly inner: ImaginationModel<S, B>;
-  readonly members: number;
-  private readonly hideMasks: boolean;
-
-  constructor(
-    inner: ImaginationModel<S, B>,
-    options: { members?: number; hideMasks?: boolean } = {},
-  ) {
-    this.inner = inner;
-    this.members = options.members ?? inner.members;
-    this.hideMasks = options.hideMasks ?? false;
-  }
-
-  get actionSpace(): ImaginationModel<S, B>['actionSpace'] {
-    return this.inner.actionSpace;
-  }
-
-  batch(states: readonly S[]): B {
-    return this.inner.batch(states);
-  }
-
-  size(batch: B): number {
-    return this.inner.size(batch);
-  }
-
-  select(batch: B, rows: Int32Array): B {
-    return this.inner.select(batch, rows);
-  }
-
-  step(batch: B, actions: Float32Array, options?: ImagineStepOptions): ImaginedStep<B> {
-    this.calls.push({
-      rows: this.inner.size(batch),
-      members: options?.members,
-      actions: actions.slice(),
-    });
-    const out = this.inner.step(batch, actions, options);
-    return this.hideMasks ? { ...out, actionMasks: undefined } : out;
-  }
-
-  key(batch: B, row: number): string {
-    return this.inner.key(batch, row);
-  }
-
-  /** Rows imagined so far (the budget in transitions). */
-  get transitions(): number {
-    return this.calls.reduce((sum, c) => sum + c.rows, 0);
-  }
-}
 
 /** Return of one Pendulum-v1 episode (200 steps) acting with `planner` on the true model. */
 function pendulumEpisode(
