@@ -20,9 +20,10 @@
  *
  * The output is laid out exactly as {@link WorldModel}'s MLP output (change logits of every
  * entry, then the class logits group by group, then reward and termination), so losses,
- * snapping, probabilities and fusion are the same code for both backbones. Everything is
- * slices, reshapes and concatenations of dense tensors: no gather, so every op has a gradient on
- * every tensorflow.js backend.
+ * snapping, probabilities and fusion are the same code for both backbones. Training runs
+ * {@link GridBackbone.apply}: slices, reshapes and concatenations of dense tensors, no gather, so
+ * every op has a gradient on every tensorflow.js backend. Predictions run
+ * {@link GridBackbone.predict}, the same function computed once per distinct neighbourhood.
  */
 import { InvalidOptionError } from '../envs/core/errors.js';
 import type { Rng } from '../envs/core/rng.js';
@@ -229,7 +230,268 @@ export class GridBackbone {
     const actionEmb = tf.reshape(this.actionEncoder.apply(params, globalIn), [e, rows, 1, hidden]);
     const combined = tf.reshape(tf.add(cellEmb, actionEmb), [e, rows * cells, hidden]);
     const features = tf.relu(this.body.apply(params, combined, { inputGradient: true }));
-    const f = features.shape[2];
+    return this.heads(params, features, globalIn, rows);
+  }
+
+  /**
+   * {@link GridBackbone.apply}'s outputs, as numbers `[ensemble, rows, outputSize]`, for the rows
+   * `first .. first + rows` of every member of `inputs` (`[members, rowsPerMember, inputSize]`,
+   * members 1 or the ensemble), computed without gradients and without repeating work:
+   * - the cell encoder runs once per distinct neighbourhood of the whole batch (a grid repeats
+   *   most of its neighbourhoods — walls, open floor — and the states a planner expands share
+   *   their layout);
+   * - the per-cell network runs once per distinct neighbourhood of each row (its features are a
+   *   function of the neighbourhood and the row's action input), and the pooled mean weighs each
+   *   by the cells that have it.
+   *
+   * The result is `apply`'s up to rounding. Rows are copied by index in plain arrays: wasm's
+   * gather copies ~75 ns per element, slower than the products it would save. For predictions
+   * only: training uses `apply`, every op of which has a gradient.
+   */
+  predict(
+    params: ParameterTensors,
+    inputs: Float32Array,
+    members: number,
+    rowsPerMember: number,
+    first: number,
+    rows: number,
+  ): Float32Array {
+    const e = this.ensemble;
+    const cells = this.cells;
+    const g = this.globalInputs;
+    const hidden = this.cellEncoder.outputSize;
+    const width = cells * this.cellInputs + g;
+    const plan = this.deduplicate(inputs, members, rowsPerMember, first, rows);
+    const slots = plan.slotsPerRow;
+    const globalData = new Float32Array(members * rows * g);
+    for (let mem = 0; mem < members; mem++)
+      for (let r = 0; r < rows; r++) {
+        const at = (mem * rowsPerMember + first + r) * width + cells * this.cellInputs;
+        globalData.set(inputs.subarray(at, at + g), (mem * rows + r) * g);
+      }
+    const patchCount = plan.patches.length / this.cellEncoder.inputSize;
+    const globalIn = tf.tensor3d(globalData, [members, rows, g]);
+    // The distinct neighbourhoods' embeddings, copied to every (row, slot) that has them; then
+    // combined = cellEmb + actionEmb.
+    const patchEmb = tf.tidy(() =>
+      this.cellEncoder.apply(
+        params,
+        tf.tensor3d(plan.patches, [1, patchCount, this.cellEncoder.inputSize]),
+      ),
+    );
+    const patchValues = patchEmb.dataSync() as Float32Array;
+    patchEmb.dispose();
+    const cellEmb = new Float32Array(e * rows * slots * hidden);
+    for (let m = 0; m < e; m++) {
+      const table = (members === 1 ? 0 : m) * rows * slots;
+      for (let s = 0; s < rows * slots; s++) {
+        const patch = (m * patchCount + plan.slotPatch[table + s]!) * hidden;
+        cellEmb.set(patchValues.subarray(patch, patch + hidden), (m * rows * slots + s) * hidden);
+      }
+    }
+    const [cellOut, globalOut] = tf.tidy(() => {
+      const actionEmb = tf.reshape(this.actionEncoder.apply(params, globalIn), [
+        e,
+        rows,
+        1,
+        hidden,
+      ]);
+      const combined = tf.add(tf.tensor4d(cellEmb, [e, rows, slots, hidden]), actionEmb);
+      const features = tf.relu(
+        this.body.apply(params, tf.reshape(combined, [e, rows * slots, hidden])),
+      );
+      const f = features.shape[2];
+      const perRow = tf.reshape(features, [e, rows, slots, f]);
+      const weights = tf.tensor4d(plan.slotWeight, [members, rows, slots, 1]);
+      const pooled = tf.concat(
+        [
+          tf.max(perRow, 2),
+          tf.div(tf.sum(tf.mul(perRow, weights), 2), cells),
+          members === e ? globalIn : tf.tile(globalIn, [e, 1, 1]),
+        ],
+        2,
+      );
+      return [this.cellHead.apply(params, features), this.globalHead.apply(params, pooled)];
+    });
+    globalIn.dispose();
+    const cellValues = cellOut.dataSync() as Float32Array;
+    const globalValues = globalOut.dataSync() as Float32Array;
+    cellOut.dispose();
+    globalOut.dispose();
+    // The MLP backbone's output layout, piece by piece.
+    const co = this.cellOutputs;
+    const go = this.globalOutputs;
+    const o = this.pieces.reduce(
+      (n, piece) => n + (piece.source === 'cell' ? cells : 1) * piece.size,
+      0,
+    );
+    const out = new Float32Array(e * rows * o);
+    for (let m = 0; m < e; m++) {
+      const table = members === 1 ? 0 : m;
+      for (let r = 0; r < rows; r++) {
+        const cellSlot = plan.cellSlot.subarray(
+          (table * rows + r) * cells,
+          (table * rows + r + 1) * cells,
+        );
+        const row = m * rows + r;
+        let at = row * o;
+        for (const piece of this.pieces) {
+          if (piece.source === 'global') {
+            const from = row * go + piece.offset;
+            out.set(globalValues.subarray(from, from + piece.size), at);
+            at += piece.size;
+            continue;
+          }
+          for (let c = 0; c < cells; c++) {
+            const from = (row * slots + cellSlot[c]!) * co + piece.offset;
+            for (let i = 0; i < piece.size; i++) out[at++] = cellValues[from + i]!;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The distinct neighbourhoods of a batch, and per input row its distinct neighbourhoods
+   * (slots, padded to the batch's most with copies of the first, weighed 0), each cell's slot and
+   * each slot's weight (the cells that have it). Cells are told apart by their encoded entries
+   * (compared exactly), neighbourhoods by their cells (outside the grid is a kind of its own).
+   */
+  private deduplicate(
+    inputs: Float32Array,
+    members: number,
+    rowsPerMember: number,
+    first: number,
+    rows: number,
+  ): {
+    patches: Float32Array;
+    slotsPerRow: number;
+    slotPatch: Int32Array;
+    slotWeight: Float32Array;
+    cellSlot: Int32Array;
+  } {
+    const cells = this.cells;
+    const p = this.cellInputs;
+    const w = this.width;
+    const h = this.height;
+    const r = this.radius;
+    const area = (2 * r + 1) * (2 * r + 1);
+    const width = cells * p + this.globalInputs;
+    const bits = new Uint32Array(inputs.buffer, inputs.byteOffset, inputs.length);
+    const total = members * rows;
+    // 1. A kind per cell (1-based; 0 is "outside the grid"), by hash and exact comparison.
+    const kindOf = new Int32Array(total * cells);
+    const kindStart: number[] = []; // offset in `inputs` of each kind's first cell
+    const buckets = new Map<number, number[]>();
+    for (let t = 0; t < total; t++) {
+      const base = ((t - (t % rows)) / rows) * rowsPerMember * width + (first + (t % rows)) * width;
+      for (let c = 0; c < cells; c++) {
+        const at = base + c * p;
+        let hash = 2166136261;
+        for (let i = 0; i < p; i++) hash = Math.imul(hash ^ bits[at + i]!, 16777619);
+        let bucket = buckets.get(hash);
+        if (bucket === undefined) buckets.set(hash, (bucket = []));
+        let kind = 0;
+        for (const k of bucket) {
+          const other = kindStart[k - 1]!;
+          let same = true;
+          for (let i = 0; i < p && same; i++) same = bits[at + i] === bits[other + i];
+          if (same) {
+            kind = k;
+            break;
+          }
+        }
+        if (kind === 0) {
+          kindStart.push(at);
+          kind = kindStart.length;
+          bucket.push(kind);
+        }
+        kindOf[t * cells + c] = kind;
+      }
+    }
+    // 2. A neighbourhood per cell; per row its distinct ones.
+    const radix = kindStart.length + 1;
+    const exact = Math.pow(radix, area) <= Number.MAX_SAFE_INTEGER;
+    const patchIds = new Map<number | string, number>();
+    const patchKinds: number[] = []; // `area` kinds per distinct neighbourhood
+    const cellPatch = new Int32Array(total * cells);
+    const neighbours = new Int32Array(area);
+    const stamp: number[] = []; // per neighbourhood: the last row that had it, and its slot there
+    const slotOf: number[] = [];
+    const rowSlots = new Int32Array(total);
+    const cellSlot = new Int32Array(total * cells);
+    for (let t = 0; t < total; t++) {
+      const kinds = kindOf.subarray(t * cells, (t + 1) * cells);
+      for (let x = 0; x < w; x++)
+        for (let y = 0; y < h; y++) {
+          let key = 0;
+          let n = 0;
+          for (let dx = -r; dx <= r; dx++)
+            for (let dy = -r; dy <= r; dy++) {
+              const nx = x + dx;
+              const ny = y + dy;
+              const kind = nx < 0 || ny < 0 || nx >= w || ny >= h ? 0 : kinds[nx * h + ny]!;
+              neighbours[n++] = kind;
+              key = key * radix + kind;
+            }
+          const mapKey = exact ? key : neighbours.join(',');
+          let patch = patchIds.get(mapKey);
+          if (patch === undefined) {
+            patch = stamp.length;
+            patchIds.set(mapKey, patch);
+            for (const kind of neighbours) patchKinds.push(kind);
+            stamp.push(-1);
+            slotOf.push(0);
+          }
+          if (stamp[patch] !== t) {
+            stamp[patch] = t;
+            slotOf[patch] = rowSlots[t]!;
+            rowSlots[t]!++;
+          }
+          cellPatch[t * cells + x * h + y] = patch;
+          cellSlot[t * cells + x * h + y] = slotOf[patch]!;
+        }
+    }
+    let slotsPerRow = 0;
+    for (let t = 0; t < total; t++) slotsPerRow = Math.max(slotsPerRow, rowSlots[t]!);
+    const slotPatch = new Int32Array(total * slotsPerRow);
+    const slotWeight = new Float32Array(total * slotsPerRow);
+    for (let t = 0; t < total; t++) {
+      for (let c = 0; c < cells; c++) {
+        const at = t * slotsPerRow + cellSlot[t * cells + c]!;
+        slotPatch[at] = cellPatch[t * cells + c]!;
+        slotWeight[at] = slotWeight[at]! + 1;
+      }
+      // Padding repeats the row's first slot: the max is unchanged, the weight is 0.
+      for (let s = rowSlots[t]!; s < slotsPerRow; s++)
+        slotPatch[t * slotsPerRow + s] = slotPatch[t * slotsPerRow]!;
+    }
+    // 3. The distinct neighbourhoods' encoder inputs: each cell's entries and an "inside" flag.
+    const patchCount = stamp.length;
+    const patches = new Float32Array(patchCount * area * (p + 1));
+    for (let q = 0; q < patchCount; q++)
+      for (let n = 0; n < area; n++) {
+        const kind = patchKinds[q * area + n]!;
+        if (kind === 0) continue;
+        const at = (q * area + n) * (p + 1);
+        patches.set(inputs.subarray(kindStart[kind - 1], kindStart[kind - 1]! + p), at);
+        patches[at + p] = 1;
+      }
+    return { patches, slotsPerRow, slotPatch, slotWeight, cellSlot };
+  }
+
+  /** The per-cell and pooled heads on the per-cell features `[members, rows × cells, f]`. */
+  private heads(
+    params: ParameterTensors,
+    features: tf.Tensor,
+    globalIn: tf.Tensor,
+    rows: number,
+  ): tf.Tensor3D {
+    const e = this.ensemble;
+    const cells = this.cells;
+    const m = globalIn.shape[0];
+    const f = features.shape[2]!;
     const cellOut = tf.reshape(this.cellHead.apply(params, features, { inputGradient: true }), [
       e,
       rows,

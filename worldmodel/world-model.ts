@@ -251,6 +251,22 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
    * inputSize]`, where every `steps` consecutive rows are one sequence (oldest first).
    */
   private readonly network: (params: ParameterTensors, x: tf.Tensor, steps: number) => tf.Tensor3D;
+  /**
+   * The network's raw outputs as numbers `[ensemble, rows, outputSize]`, for prediction only (no
+   * gradients), where a backbone has a faster path than {@link WorldModel.network}: rows `first ..
+   * first + rows` of every member of `inputs` (`[members, rowsPerMember, inputSize]`). Only for
+   * backbones without sequences and without Gaussian heads (the grid backbone).
+   */
+  private readonly predictNetwork:
+    | ((
+        params: ParameterTensors,
+        inputs: Float32Array,
+        members: number,
+        rowsPerMember: number,
+        first: number,
+        rows: number,
+      ) => Float32Array)
+    | null = null;
   private readonly transitionOutputs: number;
   private statistics: WorldModelStatistics;
   private eliteList: Int32Array;
@@ -323,6 +339,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
         init,
       );
       this.network = (params, x) => grid.apply(params, x);
+      this.predictNetwork = (params, inputs, members, rowsPerMember, first, rows) =>
+        grid.predict(params, inputs, members, rowsPerMember, first, rows);
       // Per pass at most ~2^15 cell rows per member: bounded memory on any grid.
       this.rowsPerPass = Math.max(1, Math.floor(32_768 / grid.cells));
       this.sequenceLength = 1;
@@ -890,36 +908,41 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const members = ts ? e : 1;
     const o = this.outputSize;
     const out = new Float32Array(e * perMember * o);
-    const x = tf.tensor3d(inputs, [members, perMember * steps, width]);
+    const fast = this.predictNetwork !== null && steps === 1;
+    const x = fast ? null : tf.tensor3d(inputs, [members, perMember * steps, width]);
     // In chunks of rowsPerPass rows per member (one pass for the MLP on a planner's batch).
     const chunkRows = Math.max(1, Math.floor(this.rowsPerPass / steps));
     for (let q0 = 0; q0 < perMember; q0 += chunkRows) {
       const q = Math.min(chunkRows, perMember - q0);
-      const result = tf.tidy(() => {
-        const chunk =
-          q === perMember ? x : tf.slice(x, [0, q0 * steps, 0], [members, q * steps, width]);
-        let raw = this.network(params, chunk, steps);
-        if (steps > 1)
-          raw = tf.reshape(
-            tf.slice(tf.reshape(raw, [e, q, steps, o]), [0, 0, past, 0], [e, q, 1, o]),
-            [e, q, o],
-          );
-        if (!logVarNeeded) return raw;
-        // Replace the raw log-variance columns by their bounded values.
-        const d = this.stateSize;
-        const mean = tf.slice(raw, [0, 0, 0], [e, q, d]);
-        const logVar = this.boundLogVar(params, tf.slice(raw, [0, 0, d], [e, q, d]));
-        const rest = tf.slice(raw, [0, 0, 2 * d], [e, q, 2]);
-        return tf.concat([mean, logVar, rest], 2);
-      });
-      const values = result.dataSync() as Float32Array;
-      result.dispose();
+      let values: Float32Array;
+      if (x === null) values = this.predictNetwork!(params, inputs, members, perMember, q0, q);
+      else {
+        const result = tf.tidy(() => {
+          const chunk =
+            q === perMember ? x : tf.slice(x, [0, q0 * steps, 0], [members, q * steps, width]);
+          let raw = this.network(params, chunk, steps);
+          if (steps > 1)
+            raw = tf.reshape(
+              tf.slice(tf.reshape(raw, [e, q, steps, o]), [0, 0, past, 0], [e, q, 1, o]),
+              [e, q, o],
+            );
+          if (!logVarNeeded) return raw;
+          // Replace the raw log-variance columns by their bounded values.
+          const d = this.stateSize;
+          const mean = tf.slice(raw, [0, 0, 0], [e, q, d]);
+          const logVar = this.boundLogVar(params, tf.slice(raw, [0, 0, d], [e, q, d]));
+          const rest = tf.slice(raw, [0, 0, 2 * d], [e, q, 2]);
+          return tf.concat([mean, logVar, rest], 2);
+        });
+        values = result.dataSync() as Float32Array;
+        result.dispose();
+      }
       if (q === perMember) out.set(values);
       else
         for (let m = 0; m < e; m++)
           out.set(values.subarray(m * q * o, (m + 1) * q * o), (m * perMember + q0) * o);
     }
-    x.dispose();
+    x?.dispose();
     return { out, perMember, current };
   }
 

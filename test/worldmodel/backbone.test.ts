@@ -2,9 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { initBackend } from '../../agents/nn/backend.js';
+import { initBackend, tf } from '../../agents/nn/backend.js';
+import { ParameterSet } from '../../agents/nn/params.js';
 import { InvalidOptionError } from '../../envs/core/errors.js';
+import { Rng } from '../../envs/core/rng.js';
 import { Box, Discrete } from '../../envs/core/space.js';
+import { GridBackbone } from '../../worldmodel/backbone.js';
+import { StateLayout } from '../../worldmodel/state-layout.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
 import { MOVER_SIZE, moverData, moverSpaces } from './helpers.js';
@@ -87,6 +91,104 @@ test('grid predictions are the same in one call and in chunks, and save -> load 
     rmSync(dir, { recursive: true, force: true });
   }
   model.dispose();
+});
+
+/**
+ * Network inputs of `rows` rows on a `w x h` grid of (5-valued, binary, 4-valued) cells: each
+ * row a random layout drawn from `kinds` cell kinds, with repeated rows, then extras and action.
+ */
+function gridInputs(
+  layout: StateLayout,
+  cells: number,
+  cellInputs: number,
+  rows: number,
+  kinds: number,
+  seed: number,
+): Float32Array {
+  const rng = new Rng(seed);
+  const width = layout.inputSize + 3;
+  const palette = Array.from({ length: kinds }, (_, k) => [
+    k % 5,
+    Math.floor(k / 5) % 2,
+    Math.floor(k / 10) % 4,
+  ]);
+  const x = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * width, (r + 1) * width);
+    if (r % 4 === 3) {
+      row.set(x.subarray((r - 1) * width, r * width)); // a repeated row with another action
+      row.fill(0, width - 3);
+    } else {
+      for (let c = 0; c < cells; c++) {
+        const [a, b, d] = palette[rng.integer(kinds)]!;
+        row[c * cellInputs + a!] = 1;
+        row[c * cellInputs + 5] = b!;
+        row[c * cellInputs + 6 + d!] = 1;
+      }
+      for (let j = cells * cellInputs; j < layout.inputSize; j++) row[j] = rng.random();
+    }
+    row[layout.inputSize + rng.integer(3)] = 1;
+  }
+  return x;
+}
+
+test('grid predictions without gradients equal the trainable forward pass', (t) => {
+  const [w, h] = [6, 4];
+  const cells = w * h;
+  const space = new Box({
+    low: 0,
+    high: Float32Array.from({ length: cells * 3 + 2 }, (_, i) =>
+      i >= cells * 3 ? 5 : [4, 1, 3][i % 3]!,
+    ),
+    shape: [cells * 3 + 2],
+  });
+  const layout = StateLayout.of(space, 'discrete');
+  const ensemble = 3;
+  const params = new ParameterSet('test');
+  const backbone = new GridBackbone(
+    params,
+    layout,
+    {
+      grid: [w, h, 3],
+      radius: 1,
+      inputSize: layout.inputSize + 3,
+      hiddenSize: 16,
+      backboneSizes: [16, 12],
+      ensemble,
+      option: 'grid',
+    },
+    new Rng(3),
+  );
+  params.build();
+  const views = params.views();
+  const width = layout.inputSize + 3;
+  // 3 kinds: few distinct neighbourhoods (numeric keys); 60 kinds: 61^9 > 2^53 (string keys).
+  for (const kinds of [3, 60]) {
+    for (const members of [1, ensemble]) {
+      const perMember = 24;
+      const x = gridInputs(layout, cells, backbone.cellInputs, members * perMember, kinds, kinds);
+      // Rows 5..21 of every member.
+      const [first, rows] = [5, 16];
+      const fast = backbone.predict(views, x, members, perMember, first, rows);
+      const expected = tf.tidy(() =>
+        backbone.apply(
+          views,
+          tf.slice(
+            tf.tensor3d(x, [members, perMember, width]),
+            [0, first, 0],
+            [members, rows, width],
+          ),
+        ),
+      );
+      const want = expected.dataSync();
+      expected.dispose();
+      t.is(fast.length, want.length);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(fast[i]! - want[i]!));
+      t.true(worst < 1e-5, `${kinds} kinds, ${members} input members: largest difference ${worst}`);
+    }
+  }
+  params.dispose();
 });
 
 test('grid options that do not fit the state get typed errors', (t) => {
