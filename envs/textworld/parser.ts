@@ -155,14 +155,13 @@ class Parser {
       if (rest[0] === 'at' || IN.has(rest[0]!)) return [this.examine(rest.slice(1))];
       return [this.examine(rest)];
     }
-    if (
-      verb === 'inventory' ||
-      verb === 'i' ||
-      verb === 'inv' ||
-      (verb === 'take' && rest.length === 1 && rest[0] === 'inventory')
-    ) {
+    if (verb === 'inventory' || verb === 'i' || verb === 'inv') {
+      // As Inform: "i am lost" is not a request for the inventory.
+      if (rest.length > 0) failWith('I only understood you as far as wanting to take inventory.');
       return [this.command('inventory')];
     }
+    if (verb === 'take' && rest.length === 1 && rest[0] === 'inventory')
+      return [this.command('inventory')];
     if (EXAMINE.has(verb)) return [this.examine(rest)];
     if (verb === 'pick') {
       if (rest[0] === 'up') return this.take(rest.slice(1));

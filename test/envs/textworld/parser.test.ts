@@ -230,6 +230,8 @@ test('text that names no command gets the feedback a player expects', (t) => {
     ['put book on the red apple', "You can't put things on that."],
     ['take book from the green door', "You can't take things out of that."],
     ['take all with red key', "You can't see any such thing."],
+    ['I will go north.', 'I only understood you as far as wanting to take inventory.'],
+    ['i am not sure', 'I only understood you as far as wanting to take inventory.'],
   ];
   for (const [text, feedback] of cases) {
     const error = t.throws(() => env.parseCommand(text), { instanceOf: CommandParseError }, text);
