@@ -334,6 +334,7 @@ export class KnowledgeableExperienceLearning {
         states: { states: p.nextStates, n: batch.n },
         rewards: p.rewards,
         dones: p.dones,
+        doneProbabilities: p.doneProbabilities,
         disagreement: p.disagreement,
       };
     };

@@ -27,6 +27,13 @@ export interface ImaginedStep<B> {
   rewards: Float32Array;
   /** 1 where the step is predicted to end the MDP (termination, not truncation), `[n]`. */
   dones: Uint8Array;
+  /**
+   * The predicted probability that the step ends the MDP, `[n]`, where the model has one (a
+   * learned termination head); `dones` is it thresholded at ½. Rollout planners weigh rewards by
+   * the probability of still being alive (as Dreamer weighs by its continuation head); without
+   * it, `dones` alone.
+   */
+  doneProbabilities?: Float32Array | undefined;
   /** Ensemble disagreement per row (0 for a model without an ensemble), `[n]`. */
   disagreement: Float32Array;
   /**

@@ -17,9 +17,14 @@
  * Each candidate is imagined with `particles` rows; row `c·P + p` is particle `p` of candidate `c`,
  * so with `members: 'ts'` (row `r` follows ensemble member `r mod members`) and `P` a multiple of the
  * ensemble size every candidate is judged by the same members. Every horizon step is ONE
- * `model.step` for all candidates × particles. A particle's return is `Σ γ^t r_t` up to and
- * including the step where the model predicts termination (`dones`), nothing after it; a particle
- * still alive at the horizon adds `γ^H · value(state)` when a `value` function is given. A
+ * `model.step` for all candidates × particles. A particle's return is `Σ γ^t · S_t · r_t` up to
+ * and including the step where the model predicts termination (`dones`), nothing after it, where
+ * `S_t = Π_{u<t} (1 − p_u)` is the probability of still being alive under the model's termination
+ * probabilities (`doneProbabilities`; 1 for a model that only gives `dones`, such as the true
+ * model) — as Dreamer weighs imagined rewards by its continuation head. Without it, a learned
+ * termination head whose probability stays under ½ (CartPole's pole at 10° instead of 12°) would
+ * tell the planner nothing. A particle still alive at the horizon adds `γ^H · S_H · value(state)`
+ * when a `value` function is given. A
  * candidate's score over its particles is their mean, `mean − pessimism · std`, or their minimum.
  *
  * Randomness comes from the planner's own seeded {@link Rng}; `getState`/`setState` save and restore
@@ -461,6 +466,8 @@ class Rollouts<S, B> {
   readonly scores: Float64Array;
   private readonly returns: Float64Array;
   private readonly alive: Uint8Array;
+  /** Per row: the probability of being alive before the current step (Π of 1 − p_done). */
+  private readonly survival: Float64Array;
   private readonly zeros: Int32Array;
   private readonly model: ImaginationModel<S, B>;
   private readonly horizon: number;
@@ -498,6 +505,7 @@ class Rollouts<S, B> {
     this.scores = new Float64Array(candidates);
     this.returns = new Float64Array(this.rows);
     this.alive = new Uint8Array(this.rows);
+    this.survival = new Float64Array(this.rows);
     this.zeros = new Int32Array(this.rows);
   }
 
@@ -510,22 +518,26 @@ class Rollouts<S, B> {
     const { rows, returns, alive, gamma } = this;
     const model = this.model;
     const options = { members: this.members };
+    const survival = this.survival;
     let batch = model.select(root, this.zeros);
     let masks: Uint8Array | undefined;
     returns.fill(0);
     alive.fill(1);
+    survival.fill(1);
     let discount = 1;
     for (let h = 0; h < this.horizon; h++) {
       fill(h, batch, masks);
       const out = model.step(batch, this.actions, options);
       const rewards = out.rewards;
       const dones = out.dones;
+      const p = out.doneProbabilities;
       for (let r = 0; r < rows; r++) {
         if (alive[r] === 0) continue;
         const reward = rewards[r]!;
         if (!Number.isFinite(reward)) throw nonFinite('reward', reward, r, h);
-        returns[r]! += discount * reward;
+        returns[r]! += discount * survival[r]! * reward;
         if (dones[r] === 1) alive[r] = 0;
+        else if (p !== undefined) survival[r]! *= 1 - p[r]!;
       }
       discount *= gamma;
       batch = out.states;
@@ -544,7 +556,7 @@ class Rollouts<S, B> {
         if (alive[r] === 0) continue;
         const v = values[r]!;
         if (!Number.isFinite(v)) throw nonFinite('value', v, r, this.horizon);
-        returns[r]! += discount * v;
+        returns[r]! += discount * survival[r]! * v;
       }
     }
     this.score();

@@ -1351,6 +1351,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       states: next,
       rewards: p.rewards,
       dones: p.dones,
+      doneProbabilities: p.doneProbabilities,
       disagreement: p.disagreement,
     };
   }

@@ -595,3 +595,46 @@ test('the defaults are frozen and createPlanner builds each planner by name', (t
   t.true(search instanceof SearchPlanner);
   t.is(new CemPlanner(model).config.population, CEM_DEFAULTS.population);
 });
+
+/** Reward 1 per step; action 0 ends the episode with probability 0.3 (never past ½), action 1 never. */
+class RiskyModel implements ImaginationModel<Float32Array, { n: number }> {
+  readonly actionSpace = new Discrete(2);
+  readonly members = 1;
+  batch(states: readonly Float32Array[]): { n: number } {
+    return { n: states.length };
+  }
+  size(batch: { n: number }): number {
+    return batch.n;
+  }
+  select(_batch: { n: number }, rows: Int32Array): { n: number } {
+    return { n: rows.length };
+  }
+  step(batch: { n: number }, actions: Float32Array): ImaginedStep<{ n: number }> {
+    const n = batch.n;
+    const doneProbabilities = new Float32Array(n);
+    for (let r = 0; r < n; r++) doneProbabilities[r] = actions[r] === 0 ? 0.3 : 0;
+    return {
+      states: { n },
+      rewards: new Float32Array(n).fill(1),
+      dones: new Uint8Array(n),
+      doneProbabilities,
+      disagreement: new Float32Array(n),
+    };
+  }
+  key(): string {
+    return 's';
+  }
+}
+
+test('rollout planners weigh rewards by the probability of still being alive', (t) => {
+  for (const kind of ['shooting', 'cem'] as const) {
+    const planner = createPlanner(kind, new RiskyModel(), { horizon: 10, seed: 3 });
+    const picks = [0, 0];
+    for (let i = 0; i < 20; i++) {
+      planner.reset();
+      picks[planner.plan(Float32Array.of(0)) as number]!++;
+    }
+    // Every return is the same without the weighting: the choice would be a coin flip.
+    t.deepEqual(picks, [0, 20], kind);
+  }
+});
