@@ -22,7 +22,9 @@ export type WmgymErrorCode =
   | 'CLOSED'
   | 'RENDER'
   | 'MALFORMED_FILE'
-  | 'ASYNC_CALL';
+  | 'ASYNC_CALL'
+  | 'LANGUAGE_MODEL'
+  | 'STATE_TEXT_PARSE';
 
 /** Options every {@link WmgymError} constructor accepts besides its own context. */
 export interface WmgymErrorOptions {
@@ -220,6 +222,43 @@ export class CommandParseError extends WmgymError {
     );
     this.text = text;
     this.feedback = feedback;
+  }
+}
+
+/**
+ * Text that a state-text codec cannot read back into a state vector (the canonical text of a
+ * state, or a language model's answer written in it): names the line, what was received and what
+ * a line may say there.
+ */
+export class StateTextParseError extends WmgymError {
+  override name = 'StateTextParseError';
+  /** What was being read, e.g. `"state text of CartPole-v1"`. */
+  readonly what: string;
+  /** The line (1-based) of the text the problem is on; undefined when it concerns the whole text. */
+  readonly line: number | undefined;
+  /** The text received (the line, or the whole text). */
+  readonly received: string;
+  /** What is allowed there, as text. */
+  readonly allowed: string;
+
+  constructor(
+    what: string,
+    line: number | undefined,
+    received: string,
+    allowed: string,
+    hint = '',
+    options: WmgymErrorOptions = {},
+  ) {
+    const shown = received.length > 200 ? `${received.slice(0, 200)}…` : received;
+    super(
+      'STATE_TEXT_PARSE',
+      `Unreadable ${what}${line === undefined ? '' : ` at line ${line}`}: expected ${allowed}, received ${JSON.stringify(shown)}${hint ? `. ${hint}` : ''}`,
+      options,
+    );
+    this.what = what;
+    this.line = line;
+    this.received = received;
+    this.allowed = allowed;
   }
 }
 
