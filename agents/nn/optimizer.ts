@@ -1,11 +1,15 @@
 /**
  * Adam (PyTorch's update rule) on a flat {@link ParameterSet}, with global gradient-norm clipping
  * as one op on the whole (already concatenated) gradient. About 20 kernels per step whatever the
- * number of layers; its state (step, m, v) is saved with the agent.
+ * number of layers; its state (step, m, v) is saved with the agent. With `weightDecay` it is
+ * AdamW (`torch.optim.AdamW`): decoupled weight decay, on every piece or on the pieces `decays`
+ * picks (a language model decays its matrices, not its biases and LayerNorm gains).
+ *
+ * @see Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization" (AdamW).
  */
-import { InvalidStateError, formatValue } from '../../envs/core/errors.js';
+import { InvalidOptionError, InvalidStateError, formatValue } from '../../envs/core/errors.js';
 import { FUSED_ADAM, fusedKernelsAvailable, tf, type FusedAdamAttrs } from './backend.js';
-import type { ParameterSet } from './params.js';
+import type { ParameterPiece, ParameterSet } from './params.js';
 
 /** Options of {@link Adam}. */
 export interface AdamOptions {
@@ -19,6 +23,13 @@ export interface AdamOptions {
   epsilon?: number;
   /** Clip the global gradient norm to this value; undefined for no clipping. */
   maxGradNorm?: number | undefined;
+  /**
+   * Decoupled weight decay λ: before each update `p ← p·(1 − lr·λ)` (AdamW, as
+   * `torch.optim.AdamW`); 0 is plain Adam. @defaultValue 0
+   */
+  weightDecay?: number;
+  /** The pieces that decay (with `weightDecay`). @defaultValue every piece */
+  decays?: ((piece: ParameterPiece) => boolean) | undefined;
 }
 
 /** What one {@link Adam.step} reports (tensors the caller reads or disposes). */
@@ -44,6 +55,10 @@ export class Adam {
   private readonly beta2: number;
   private readonly epsilon: number;
   private readonly maxGradNorm: number | undefined;
+  private readonly weightDecay: number;
+  private readonly decays: ((piece: ParameterPiece) => boolean) | undefined;
+  /** 1 where the parameter decays, 0 elsewhere (only when some pieces do not decay). */
+  private decayMask: tf.Tensor1D | undefined;
   private m: tf.Variable | undefined;
   private v: tf.Variable | undefined;
   private steps = 0;
@@ -58,6 +73,7 @@ export class Adam {
       }
     | undefined;
 
+  /** @throws {@link InvalidOptionError} for a weight decay that is not a finite number ≥ 0. */
   constructor(params: ParameterSet, options: AdamOptions) {
     this.params = params;
     this.learningRate = options.learningRate;
@@ -65,6 +81,15 @@ export class Adam {
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     this.maxGradNorm = options.maxGradNorm;
+    const weightDecay = options.weightDecay ?? 0;
+    if (typeof weightDecay !== 'number' || !Number.isFinite(weightDecay) || weightDecay < 0)
+      throw new InvalidOptionError(
+        `Adam(${params.name}) weightDecay`,
+        weightDecay,
+        'a finite number ≥ 0',
+      );
+    this.weightDecay = weightDecay;
+    this.decays = options.decays;
   }
 
   /** Optimiser steps taken. */
@@ -98,6 +123,17 @@ export class Adam {
     const denomScale = 1 / Math.sqrt(1 - this.beta2 ** t);
     const [newParams, newM, newV, gradNorm] = tf.tidy(
       (): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Scalar | undefined] => {
+        // AdamW: the decay first, then the Adam step from the decayed parameters (torch's order).
+        let current: tf.Tensor = this.params.variable;
+        if (this.weightDecay > 0) {
+          const rate = this.learningRate * this.weightDecay;
+          current = tf.mul(
+            current,
+            this.decayMask === undefined
+              ? tf.scalar(1 - rate)
+              : tf.sub(c.one, tf.mul(this.decayMask, tf.scalar(rate))),
+          );
+        }
         const measure = report || this.maxGradNorm !== undefined;
         const norm = measure ? tf.sqrt(tf.sum<tf.Scalar>(tf.square(gradient))) : undefined;
         let g = gradient;
@@ -123,7 +159,7 @@ export class Adam {
             .engine()
             .runKernel<tf.Tensor[]>(
               FUSED_ADAM,
-              { p: this.params.variable, m: this.m!, v: this.v!, g },
+              { p: current, m: this.m!, v: this.v!, g },
               attrs as unknown as tf.NamedAttrMap,
             );
           return [p!, m!, v!, norm];
@@ -132,7 +168,7 @@ export class Adam {
         const v = tf.add(tf.mul(this.v!, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2));
         const denom = tf.add(tf.mul(tf.sqrt(v), tf.scalar(denomScale)), c.epsilon);
         const update = tf.div(tf.mul(m, tf.scalar(stepSize)), denom);
-        return [tf.sub(this.params.variable, update), m, v, norm];
+        return [tf.sub(current, update), m, v, norm];
       },
     );
     this.m!.assign(newM);
@@ -184,9 +220,11 @@ export class Adam {
     this.m?.dispose();
     this.v?.dispose();
     if (this.constants !== undefined) tf.dispose(Object.values(this.constants));
+    this.decayMask?.dispose();
     this.m = undefined;
     this.v = undefined;
     this.constants = undefined;
+    this.decayMask = undefined;
   }
 
   private ensureState(): void {
@@ -203,6 +241,16 @@ export class Adam {
       one: tf.scalar(1),
     };
     for (const s of Object.values(this.constants)) tf.keep(s);
+    const decays = this.decays;
+    if (this.weightDecay > 0 && decays !== undefined) {
+      const pieces = this.params.pieces;
+      if (!pieces.every((piece) => decays(piece))) {
+        const mask = new Float32Array(n);
+        for (const piece of pieces)
+          if (decays(piece)) mask.fill(1, piece.offset, piece.offset + piece.size);
+        this.decayMask = tf.keep(tf.tensor1d(mask));
+      }
+    }
   }
 }
 

@@ -14,6 +14,11 @@
  * An ensemble of E transformers is ONE batched network, as `Mlp`: weights `[E, in, out]`,
  * one product per layer for all members, each member initialised from its own draws.
  *
+ * Incremental decoding ({@link Transformer.decode}): the keys and values of the positions seen so
+ * far are kept per layer in a {@link TransformerCache}, so generating a token runs the new position
+ * only (attending to the cached ones) instead of the whole sequence again; the hidden states equal
+ * those of {@link Transformer.apply} over the whole sequence, up to float rounding.
+ *
  * Parameters, in storage order (E = 1 stores gains and biases as `[n]`, else `[E, 1, n]`), with
  * their GPT-2 names:
  * - `<name>.pos` `[E, T, d]` (`wpe`; only with `positionEmbeddings`)
@@ -34,7 +39,11 @@
  * params.build();
  * const hidden = block.apply(params.views(), embeddings); // [1, B, T, 64] -> [1, B, T, 64]
  */
-import { InvalidOptionError, InvalidValueError } from '../../envs/core/errors.js';
+import {
+  InvalidOptionError,
+  InvalidStateError,
+  InvalidValueError,
+} from '../../envs/core/errors.js';
 import type { Rng } from '../../envs/core/rng.js';
 import { resolveConfig, type ConfigRules } from '../options.js';
 import { tf } from './backend.js';
@@ -312,6 +321,118 @@ export class Transformer {
     return tf.reshape(y, [e, b, steps, d]);
   }
 
+  /**
+   * Incremental decoding: the final hidden states `[E, B, T, d]` of embeddings `x`
+   * `[1 | E, B, T, d]` at positions `past … past + T − 1`, where `past` is the number of positions
+   * `cache` holds (0 without a cache), and a new cache holding `past + T` positions. Equal, up to
+   * float rounding, to the last T positions of {@link Transformer.apply} over all `past + T`
+   * embeddings, at the cost of the T new positions only. Forward only (for generation and
+   * scoring: nothing is recorded for a gradient). `cache` is left intact: dispose it (and, when
+   * done, the new one) with {@link TransformerCache.dispose}.
+   * @throws {@link InvalidValueError} when `x` does not have that shape, or `past + T` exceeds
+   * `contextLength`.
+   * @throws {@link InvalidStateError} for a disposed cache, or one of another transformer or batch.
+   */
+  decode(params: ParameterTensors, x: tf.Tensor, cache?: TransformerCache): TransformerDecoding {
+    const { name, modelSize: d, heads, layers, contextLength, ensemble: e } = this.config;
+    const past = cache?.length ?? 0;
+    const [members, batch, steps, width] = x.shape;
+    if (
+      x.rank !== 4 ||
+      (members !== 1 && members !== e) ||
+      steps === undefined ||
+      steps < 1 ||
+      width !== d
+    ) {
+      throw new InvalidValueError(
+        `input of transformer "${name}" to decode`,
+        `a tensor of shape [${x.shape.join(', ')}]`,
+        `embeddings [${e === 1 ? '1' : `1 or ${e}`}, batch, T ≥ 1, ${d}]`,
+      );
+    }
+    if (past + steps > contextLength)
+      throw new InvalidValueError(
+        `input of transformer "${name}" to decode`,
+        `${steps} new positions after ${past} cached ones`,
+        `at most ${contextLength} positions in all (the context length)`,
+      );
+    const b = batch!;
+    if (cache !== undefined) {
+      if (cache.disposed)
+        throw new InvalidStateError(
+          `cache of transformer "${name}"`,
+          'a live cache',
+          'a disposed one',
+        );
+      if (
+        cache.layers !== layers ||
+        cache.ensemble !== e ||
+        cache.heads !== heads ||
+        cache.batch !== b
+      )
+        throw new InvalidStateError(
+          `cache of transformer "${name}"`,
+          `a cache of ${layers} layers, ${heads} heads, ensemble ${e} and batch ${b}`,
+          `one of ${cache.layers} layers, ${cache.heads} heads, ensemble ${cache.ensemble} and batch ${cache.batch}`,
+        );
+    }
+    const result = tf.tidy(() => {
+      let h: tf.Tensor;
+      if (this.pos !== undefined) {
+        const pos = tf.slice(params[this.pos]!, [0, past, 0], [e, steps, d]);
+        h = tf.reshape(tf.add(x, tf.reshape(pos, [e, 1, steps, d])), [e, b * steps, d]);
+      } else {
+        h = tf.reshape(x, [members, b * steps, d]);
+      }
+      // One new position attends to every cached one: no mask.
+      const mask =
+        steps === 1
+          ? undefined
+          : tf.tensor2d(past === 0 ? this.mask(steps) : decodeMask(steps, past), [
+              steps,
+              past + steps,
+            ]);
+      const keys: tf.Tensor3D[] = [];
+      const values: tf.Tensor3D[] = [];
+      this.blocks.forEach((layer, i) => {
+        const a = layerNorm(h, params[layer.ln1.gain]!, params[layer.ln1.bias]!, false);
+        const qkv = dense(a, params[layer.qkv.w]!, params[layer.qkv.b]!, 'linear', false, false);
+        const [q, k, v] = splitHeads(qkv, e, b, steps, heads);
+        const allKeys = cache === undefined ? k : tf.concat([cache.keys[i]!, k], 1);
+        const allValues = cache === undefined ? v : tf.concat([cache.values[i]!, v], 1);
+        keys.push(allKeys);
+        values.push(allValues);
+        const attended = mergeHeads(attend(q, allKeys, allValues, mask), e, b, steps, heads);
+        h = tf.add(
+          h,
+          dense(attended, params[layer.proj.w]!, params[layer.proj.b]!, 'linear', false, false),
+        );
+        const n = layerNorm(h, params[layer.ln2.gain]!, params[layer.ln2.bias]!, false);
+        const relu = this.config.activation === 'relu';
+        let f = dense(
+          n,
+          params[layer.fc.w]!,
+          params[layer.fc.b]!,
+          relu ? 'relu' : 'linear',
+          false,
+          false,
+        );
+        if (!relu) f = gelu(f);
+        h = tf.add(h, dense(f, params[layer.out.w]!, params[layer.out.b]!, 'linear', false, false));
+      });
+      const y = layerNorm(h, params[this.final.gain]!, params[this.final.bias]!, false);
+      return { hidden: tf.reshape<tf.Rank.R4>(y, [e, b, steps, d]), keys, values };
+    });
+    return {
+      hidden: result.hidden,
+      cache: new TransformerCache(
+        { layers, heads, ensemble: e, batch: b, length: past + steps },
+        result.keys,
+        result.values,
+      ),
+    };
+  }
+
   /** The additive causal mask `[T, T]`: 0 where key ≤ query, `MASKED` above the diagonal. */
   private mask(steps: number): Float32Array {
     let mask = this.masks.get(steps);
@@ -370,23 +491,193 @@ function causalAttention(
   heads: number,
   mask: tf.Tensor2D,
 ): tf.Tensor {
+  const [q, k, v] = splitHeads(qkv, e, b, steps, heads);
+  return mergeHeads(attend(q, k, v, mask), e, b, steps, heads);
+}
+
+/** Splits `qkv` `[E, B·T, 3d]` into q, k and v, each `[E·B·heads, T, d/heads]`. */
+function splitHeads(
+  qkv: tf.Tensor,
+  e: number,
+  b: number,
+  steps: number,
+  heads: number,
+): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
   const d = qkv.shape[2]! / 3;
   const dh = d / heads;
   const n = e * b * heads;
   // [E·B, T, 3·H, dh] -> [E·B, 3·H, T, dh] (a rank-4 transpose: tfjs's wasm kernel for rank 5 is
-  // about 30x slower), then q, k and v are the three thirds of axis 1.
-  const split = tf.transpose(tf.reshape(qkv, [e * b, steps, 3 * heads, dh]), [0, 2, 1, 3]);
-  const [q, k, v] = tf
+  // about 30x slower; with T = 1 the layouts are the same), then q, k and v are the three thirds
+  // of axis 1.
+  const grouped = tf.reshape(qkv, [e * b, steps, 3 * heads, dh]);
+  const split = steps === 1 ? grouped : tf.transpose(grouped, [0, 2, 1, 3]);
+  return tf
     .split(tf.reshape(split, [e * b, 3, heads * steps * dh]), 3, 1)
     .map((t) => tf.reshape<tf.Rank.R3>(t, [n, steps, dh])) as [
     tf.Tensor3D,
     tf.Tensor3D,
     tf.Tensor3D,
   ];
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), mask);
-  const attended = tf.matMul(tf.softmax(scores), v); // [E·B·H, T, dh]
+}
+
+/**
+ * Attention of queries `q` `[N, Tq, dh]` over keys and values `[N, Tk, dh]`, `softmax(q·kᵀ/√dh +
+ * mask)·v` with an additive `mask` `[Tq, Tk]` (none: every key visible): `[N, Tq, dh]`.
+ */
+function attend(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  mask: tf.Tensor2D | undefined,
+): tf.Tensor3D {
+  const dh = q.shape[2];
+  let scores: tf.Tensor3D = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
+  if (mask !== undefined) scores = tf.add(scores, mask);
+  return tf.matMul(tf.softmax(scores), v);
+}
+
+/** The heads `[E·B·heads, T, dh]` concatenated per position: `[E, B·T, heads·dh]`. */
+function mergeHeads(
+  attended: tf.Tensor3D,
+  e: number,
+  b: number,
+  steps: number,
+  heads: number,
+): tf.Tensor {
+  const dh = attended.shape[2];
+  if (steps === 1) return tf.reshape(attended, [e, b, heads * dh]); // the same layout
   const merged = tf.transpose(tf.reshape(attended, [e * b, heads, steps, dh]), [0, 2, 1, 3]);
-  return tf.reshape(merged, [e, b * steps, d]);
+  return tf.reshape(merged, [e, b * steps, heads * dh]);
+}
+
+/**
+ * The additive mask `[T, past + T]` of T new positions after `past` cached ones: query q (position
+ * past + q) sees keys ≤ past + q.
+ */
+function decodeMask(steps: number, past: number): Float32Array {
+  const width = past + steps;
+  const mask = new Float32Array(steps * width);
+  for (let q = 0; q < steps; q++)
+    for (let k = past + q + 1; k < width; k++) mask[q * width + k] = MASKED;
+  return mask;
+}
+
+/** What {@link Transformer.decode} returns. */
+export interface TransformerDecoding {
+  /** Final hidden states of the new positions, `[E, B, T, d]`. */
+  hidden: tf.Tensor4D;
+  /** The cache holding the past and the new positions. */
+  cache: TransformerCache;
+}
+
+/** Sizes a {@link TransformerCache} was made for. */
+export interface TransformerCacheShape {
+  /** Layers. */
+  layers: number;
+  /** Attention heads. */
+  heads: number;
+  /** Ensemble size E. */
+  ensemble: number;
+  /** Sequences per member B. */
+  batch: number;
+  /** Positions held. */
+  length: number;
+}
+
+/**
+ * The keys and values of the positions a {@link Transformer} has decoded, per layer, each
+ * `[E·B·heads, length, d/heads]`. It owns its tensors (they survive the caller's `tf.tidy`):
+ * free them with {@link TransformerCache.dispose}.
+ */
+export class TransformerCache {
+  /** Layers. */
+  readonly layers: number;
+  /** Attention heads. */
+  readonly heads: number;
+  /** Ensemble size E. */
+  readonly ensemble: number;
+  /** Sequences per member B. */
+  readonly batch: number;
+  /** Positions held. */
+  readonly length: number;
+  private readonly layerKeys: readonly tf.Tensor3D[];
+  private readonly layerValues: readonly tf.Tensor3D[];
+  private released = false;
+
+  /** (Made by {@link Transformer.decode} and {@link TransformerCache.repeat}.) */
+  constructor(
+    shape: TransformerCacheShape,
+    keys: readonly tf.Tensor3D[],
+    values: readonly tf.Tensor3D[],
+  ) {
+    this.layers = shape.layers;
+    this.heads = shape.heads;
+    this.ensemble = shape.ensemble;
+    this.batch = shape.batch;
+    this.length = shape.length;
+    this.layerKeys = keys;
+    this.layerValues = values;
+    for (const t of keys) tf.keep(t);
+    for (const t of values) tf.keep(t);
+  }
+
+  /** Per layer, the keys `[E·B·heads, length, d/heads]`. */
+  get keys(): readonly tf.Tensor3D[] {
+    return this.layerKeys;
+  }
+
+  /** Per layer, the values `[E·B·heads, length, d/heads]`. */
+  get values(): readonly tf.Tensor3D[] {
+    return this.layerValues;
+  }
+
+  /** True after {@link TransformerCache.dispose}. */
+  get disposed(): boolean {
+    return this.released;
+  }
+
+  /**
+   * A new cache of batch `B·times` in which each sequence is repeated `times` times in a row
+   * (sequence s becomes s·times … s·times + times − 1): a shared prompt decoded once, then
+   * continued in `times` ways. This cache is left intact.
+   * @throws {@link InvalidOptionError} unless `times` is a positive integer.
+   * @throws {@link InvalidStateError} for a disposed cache.
+   */
+  repeat(times: number): TransformerCache {
+    if (!Number.isSafeInteger(times) || times < 1)
+      throw new InvalidOptionError('TransformerCache.repeat times', times, 'a positive integer');
+    if (this.released)
+      throw new InvalidStateError('TransformerCache.repeat', 'a live cache', 'a disposed one');
+    const rows = this.ensemble * this.batch;
+    const tile = (t: tf.Tensor3D): tf.Tensor3D =>
+      tf.tidy(() => {
+        const [, length, dh] = t.shape;
+        const flat = tf.reshape(t, [rows, 1, this.heads * length * dh]);
+        return tf.reshape<tf.Rank.R3>(tf.tile(flat, [1, times, 1]), [
+          rows * times * this.heads,
+          length,
+          dh,
+        ]);
+      });
+    return new TransformerCache(
+      {
+        layers: this.layers,
+        heads: this.heads,
+        ensemble: this.ensemble,
+        batch: this.batch * times,
+        length: this.length,
+      },
+      this.layerKeys.map(tile),
+      this.layerValues.map(tile),
+    );
+  }
+
+  /** Frees the tensors (a second call does nothing). */
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    tf.dispose([...this.layerKeys, ...this.layerValues]);
+  }
 }
 
 const layerNormOps = new Map<boolean, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();

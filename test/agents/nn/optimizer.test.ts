@@ -9,7 +9,7 @@ import {
 } from '../../../agents/nn/backend.js';
 import { Adam, ScalarAdam } from '../../../agents/nn/optimizer.js';
 import { ParameterSet } from '../../../agents/nn/params.js';
-import { InvalidStateError } from '../../../envs/core/errors.js';
+import { InvalidOptionError, InvalidStateError } from '../../../envs/core/errors.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -146,3 +146,81 @@ test.serial(
     }
   },
 );
+
+/** torch.optim.AdamW, in float64: p ← p·(1 − lr·λ) (where it decays), then the Adam step. */
+function referenceAdamW(
+  p: number[],
+  grads: number[][],
+  lr: number,
+  lambda: number,
+  decays: boolean[],
+): number[] {
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  grads.forEach((g, k) => {
+    const t = k + 1;
+    for (let i = 0; i < p.length; i++) {
+      if (decays[i]) p[i] = p[i]! * (1 - lr * lambda);
+      m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+      v[i] = 0.999 * v[i]! + 0.001 * g[i]! ** 2;
+      const mHat = m[i]! / (1 - 0.9 ** t);
+      const vHat = v[i]! / (1 - 0.999 ** t);
+      p[i] = p[i]! - (lr * mHat) / (Math.sqrt(vHat) + 1e-8);
+    }
+  });
+  return p;
+}
+
+test('with weightDecay, Adam is AdamW: decoupled decay on every piece, or on the pieces decays picks', (t) => {
+  const grads = [
+    [0.3, -1, 2, 0.5],
+    [0.1, 0.1, -0.5, 0],
+    [-0.2, 0.4, 0, 1],
+  ];
+  const make = (): ParameterSet => {
+    const p = new ParameterSet('p');
+    p.add('w', [1, 2], Float32Array.of(1, -2)); // a matrix
+    p.add('b', [2], Float32Array.of(0.5, 3)); // a bias
+    p.build();
+    return p;
+  };
+  for (const [decays, mask] of [
+    [undefined, [true, true, true, true]],
+    [(piece: { shape: readonly number[] }) => piece.shape.length >= 2, [true, true, false, false]],
+  ] as const) {
+    const params = make();
+    const adam = new Adam(params, { learningRate: 0.1, weightDecay: 0.5, decays });
+    for (const g of grads) tf.tidy(() => adam.step(tf.tensor1d(g)).gradNorm.dispose());
+    const expected = referenceAdamW([1, -2, 0.5, 3], grads, 0.1, 0.5, [...mask]);
+    params
+      .read()
+      .forEach((v, i) =>
+        t.true(Math.abs(v - expected[i]!) < 1e-5, `p[${i}] ${v} vs ${expected[i]}`),
+      );
+  }
+  // A decay that differs from plain Adam only where it decays.
+  const plain = make();
+  const plainAdam = new Adam(plain, { learningRate: 0.1 });
+  const partial = make();
+  const partialAdam = new Adam(partial, {
+    learningRate: 0.1,
+    weightDecay: 0.5,
+    decays: (piece) => piece.name === 'w',
+  });
+  for (const g of grads) {
+    tf.tidy(() => plainAdam.stepWithoutNorm(tf.tensor1d(g)));
+    tf.tidy(() => partialAdam.stepWithoutNorm(tf.tensor1d(g)));
+  }
+  const [a, b] = [plain.read(), partial.read()];
+  t.true(Math.abs(a[0]! - b[0]!) > 1e-3 && Math.abs(a[1]! - b[1]!) > 1e-3, 'w decays');
+  t.is(a[2], b[2]);
+  t.is(a[3], b[3]);
+});
+
+test('a negative or non-finite weight decay is refused', (t) => {
+  for (const weightDecay of [-0.1, NaN, Infinity])
+    t.throws(() => new Adam(set([1]), { learningRate: 0.1, weightDecay }), {
+      instanceOf: InvalidOptionError,
+      message: /weightDecay: expected a finite number ≥ 0/,
+    });
+});

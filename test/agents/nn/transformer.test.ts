@@ -1,5 +1,9 @@
 import test from 'ava';
-import { InvalidOptionError, InvalidValueError } from '../../../envs/core/errors.js';
+import {
+  InvalidOptionError,
+  InvalidStateError,
+  InvalidValueError,
+} from '../../../envs/core/errors.js';
 import { Rng } from '../../../envs/core/rng.js';
 import { tf, initBackend } from '../../../agents/nn/backend.js';
 import { Mlp } from '../../../agents/nn/mlp.js';
@@ -7,6 +11,7 @@ import { Adam } from '../../../agents/nn/optimizer.js';
 import { ParameterSet, type ParameterTensors } from '../../../agents/nn/params.js';
 import {
   Transformer,
+  TransformerCache,
   type TransformerActivation,
   type TransformerOptions,
 } from '../../../agents/nn/transformer.js';
@@ -374,4 +379,113 @@ test('an input of the wrong shape throws InvalidValueError with the shape receiv
       ),
     });
   }
+});
+
+// ---- incremental decoding -------------------------------------------------------------------------
+
+for (const activation of ['gelu', 'relu'] as const) {
+  test(`${activation}: decoding position by position, or in chunks, gives the hidden states of one full pass`, (t) => {
+    const { params, block } = build({ ensemble: 2, activation }, 13);
+    // Weights far from their initial scale, so that attention mixes positions strongly.
+    params.write(tf.randomNormal([params.size], 0, 0.4, 'float32', 14).dataSync() as Float32Array);
+    const x = tf.randomNormal([1, 3, 5, 8], 0, 1, 'float32', 15);
+    const full = block.apply(params.views(), x).arraySync();
+    const check = (hidden: tf.Tensor4D, from: number, label: string): void => {
+      const got = hidden.arraySync();
+      for (let m = 0; m < 2; m++)
+        for (let s = 0; s < 3; s++)
+          for (let p = 0; p < hidden.shape[2]; p++)
+            t.true(
+              maxAbs(got[m]![s]![p]!, full[m]![s]![from + p]!) < 1e-5,
+              `${label}: member ${m}, sequence ${s}, position ${from + p}`,
+            );
+    };
+    // One position at a time.
+    let cache: TransformerCache | undefined;
+    for (let p = 0; p < 5; p++) {
+      const step = block.decode(params.views(), tf.slice(x, [0, 0, p, 0], [1, 3, 1, 8]), cache);
+      check(step.hidden, p, 'one at a time');
+      t.is(step.cache.length, p + 1);
+      cache?.dispose();
+      cache = step.cache;
+    }
+    cache!.dispose();
+    // A prefix of 2, then 3 at once.
+    const first = block.decode(params.views(), tf.slice(x, [0, 0, 0, 0], [1, 3, 2, 8]));
+    check(first.hidden, 0, 'prefix');
+    const rest = block.decode(params.views(), tf.slice(x, [0, 0, 2, 0], [1, 3, 3, 8]), first.cache);
+    check(rest.hidden, 2, 'chunk after the prefix');
+    t.false(first.cache.disposed, 'decode leaves the cache it extends intact');
+    first.cache.dispose();
+    rest.cache.dispose();
+  });
+}
+
+test('a repeated cache continues each sequence in several ways, as full passes over the joined sequences', (t) => {
+  const { params, block } = build({}, 17);
+  params.write(tf.randomNormal([params.size], 0, 0.4, 'float32', 18).dataSync() as Float32Array);
+  const prompts = tf.randomNormal([1, 2, 3, 8], 0, 1, 'float32', 19);
+  const continuations = tf.randomNormal([1, 6, 2, 8], 0, 1, 'float32', 20); // 3 per prompt
+  const prefill = block.decode(params.views(), prompts);
+  const repeated = prefill.cache.repeat(3);
+  t.is(repeated.batch, 6);
+  const out = block.decode(params.views(), continuations, repeated);
+  for (let row = 0; row < 6; row++) {
+    const joined = tf.concat(
+      [
+        tf.slice(prompts, [0, Math.floor(row / 3), 0, 0], [1, 1, 3, 8]),
+        tf.slice(continuations, [0, row, 0, 0], [1, 1, 2, 8]),
+      ],
+      2,
+    );
+    const full = tf.slice(block.apply(params.views(), joined), [0, 0, 3, 0], [1, 1, 2, 8]);
+    const mine = tf.slice(out.hidden, [0, row, 0, 0], [1, 1, 2, 8]);
+    t.true(maxAbs(mine.dataSync(), full.dataSync()) < 1e-5, `continuation ${row}`);
+  }
+  [prefill.cache, repeated, out.cache].forEach((c) => c.dispose());
+});
+
+test('a cache owns its tensors: they outlive the tidy that made them and dispose() frees them', (t) => {
+  const { params, block } = build({}, 21);
+  params.views(); // cached weight views, kept until the weights change
+  const before = tf.memory().numTensors;
+  let made: TransformerCache | undefined;
+  tf.tidy(() => {
+    made = block.decode(params.views(), tf.ones([1, 2, 3, 8])).cache;
+  });
+  const cache = made!;
+  t.is(cache.keys.length, 2);
+  t.deepEqual(cache.keys[0]!.shape, [2 * 2, 3, 4]);
+  t.true(tf.memory().numTensors > before);
+  t.notThrows(() => cache.keys[1]!.dataSync());
+  cache.dispose();
+  cache.dispose();
+  t.is(tf.memory().numTensors, before);
+});
+
+test('decoding past the context, with a disposed cache or with another batch throws a typed error', (t) => {
+  const { params, block } = build({}, 23);
+  const full = block.decode(params.views(), tf.zeros([1, 2, 5, 8]));
+  t.throws(() => block.decode(params.views(), tf.zeros([1, 2, 1, 8]), full.cache), {
+    instanceOf: InvalidValueError,
+    message:
+      /expected at most 5 positions in all \(the context length\), received 1 new positions after 5 cached ones/,
+  });
+  const short = block.decode(params.views(), tf.zeros([1, 2, 2, 8]));
+  t.throws(() => block.decode(params.views(), tf.zeros([1, 3, 1, 8]), short.cache), {
+    instanceOf: InvalidStateError,
+    message:
+      /batch 2.*received one of .*batch 3|expected a cache of 2 layers, 2 heads, ensemble 1 and batch 3/,
+  });
+  t.throws(() => block.decode(params.views(), tf.zeros([1, 2, 0, 8])), {
+    instanceOf: InvalidValueError,
+    message: /T ≥ 1/,
+  });
+  short.cache.dispose();
+  t.throws(() => block.decode(params.views(), tf.zeros([1, 2, 1, 8]), short.cache), {
+    instanceOf: InvalidStateError,
+    message: /received "a disposed one"/,
+  });
+  t.throws(() => full.cache.repeat(0), { instanceOf: InvalidOptionError });
+  full.cache.dispose();
 });
