@@ -18,3 +18,4 @@ export * from './key-corridor.js';
 export * from './unlock.js';
 export * from './blocked-unlock-pickup.js';
 export * from './task-k.js';
+export * from './state-text.js';

@@ -39,3 +39,4 @@ export {
   type SlotOrder,
 } from './slots.js';
 export { TextMaker, type NameKind } from './text-grammar.js';
+export * from './state-text.js';
