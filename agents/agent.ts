@@ -9,7 +9,7 @@
  * const action = await agent.act(observation, { explore: true });
  * await agent.observe({ observation, action, reward, nextObservation, terminated, truncated, info, envIndex: 0 });
  */
-import type { Info } from '../envs/core/env.js';
+import type { Info, TextView } from '../envs/core/env.js';
 import { InvalidOptionError } from '../envs/core/errors.js';
 import type { AnySpace, Space } from '../envs/core/space.js';
 
@@ -23,6 +23,41 @@ export interface EnvSpaces<O = unknown, A = unknown> {
   numEnvs?: number;
 }
 
+/** Which loop an observation comes from: `train()`'s environment or `evaluate()`'s. */
+export type ActPhase = 'train' | 'evaluate';
+
+/**
+ * What the loop hands an agent with each observation about the (sub-)environment it came from,
+ * so that an agent reading text (the language-model agent) never holds or steps an environment.
+ * Agents that read only observations ignore it.
+ */
+export interface ActContext {
+  /**
+   * The text face of the (sub-)environment, in the state of the observation: read it during
+   * `act` (it is live; for an `AsyncVectorEnv` each call goes to the worker, see `VectorEnv.textView`).
+   */
+  textView: TextView<unknown>;
+  /** The info returned with the observation (by `reset` or `step`). */
+  info: Info;
+  /** The environment's id (registry id, or class name), for prompts, messages and seeds. */
+  envId: string;
+  /** One line on the task from the registry (`EnvSpec.description`); `''` when there is none. */
+  description: string;
+  /** The loop the observation comes from (an evaluation inside `train()` is `evaluate`). */
+  phase: ActPhase;
+  /** Steps taken in the observation's episode before it (0: the episode's first observation). */
+  episodeStep: number;
+  /** Steps left before the episode is cut (a `TimeLimit`, or `evaluate()`'s `maxEpisodeSteps`); null when none is known. */
+  stepsLeft: number | null;
+  /** The episode's step budget (`stepsLeft` + `episodeStep`); null when none is known. */
+  maxEpisodeSteps: number | null;
+  /**
+   * True when the vector environment will ignore the action (a next-step autoreset of a
+   * sub-environment whose episode just ended): any action in the space will do.
+   */
+  autoreset: boolean;
+}
+
 /** Options of {@link Agent.act}. */
 export interface ActOptions {
   /** Sample (true, training) or act greedily/deterministically (false, evaluation). @defaultValue false */
@@ -31,6 +66,8 @@ export interface ActOptions {
   actionMask?: Uint8Array | undefined;
   /** Which sub-environment the observation comes from. @defaultValue 0 */
   envIndex?: number;
+  /** The environment the observation came from: its text face, the info, the episode's progress (`train()` and `evaluate()` always pass it). */
+  context?: ActContext | undefined;
 }
 
 /** Options of {@link Agent.actBatch}: one observation per sub-environment. */
@@ -39,6 +76,8 @@ export interface ActBatchOptions {
   explore?: boolean;
   /** Allowed actions per sub-environment (undefined entries: all allowed). */
   actionMasks?: readonly (Uint8Array | undefined)[];
+  /** Per sub-environment, what {@link ActOptions.context} holds (`train()` always passes them). */
+  contexts?: readonly (ActContext | undefined)[];
 }
 
 /** One step of experience, as the loop hands it to {@link Agent.observe}. */
@@ -99,6 +138,12 @@ export interface Agent<O = unknown, A = unknown> {
   onTrainStart?(context: TrainContext): void;
   /** Metrics accumulated since the last call (means over updates), then cleared. */
   metrics?(): Metrics;
+  /**
+   * Sums over the episode that just ended in sub-environment `envIndex` of the `phase` loop
+   * (language-model calls, tokens, ...), then cleared: `train()` puts them on the episode's line of
+   * `metrics.jsonl`, `evaluate()` in `EvaluationResult.episodeMetrics`.
+   */
+  episodeMetrics?(envIndex: number, phase: ActPhase): Metrics;
   /** Writes everything needed to continue (networks, optimiser, buffers, statistics, generators) into `dir`. */
   save(dir: string): Promise<void>;
   /** Restores {@link Agent.save}; throws a typed error if `dir` holds another agent or layout. */

@@ -9,6 +9,13 @@
  * wall-clock values only under `time/`) and `checkpoint/` (agent, loop state, environment
  * snapshot), replaced atomically.
  *
+ * With each observation the loop hands the agent an {@link ActContext}: the (sub-)environment's
+ * TextView (for a vector environment, `VectorEnv.textView(i)`), the info returned with the
+ * observation, the env id and task line, and the episode's progress — steps taken and steps left
+ * before the `TimeLimit` found in the environment's wrappers (or `evaluate()`'s
+ * `maxEpisodeSteps`) cuts it. An agent with `episodeMetrics` has its per-episode sums written on
+ * each episode's line and averaged on each evaluation's line.
+ *
  * @example
  * const env = make('CartPole-v1');
  * const agent = PpoAgent.create(spacesOf(env), { seed: 1 });
@@ -28,16 +35,25 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../envs/core/atomic.js';
-import type { AutoresetMode, Env, EnvSpec, Info, JsonValue } from '../envs/core/env.js';
+import {
+  envId,
+  type AutoresetMode,
+  type Env,
+  type EnvSpec,
+  type Info,
+  type JsonValue,
+  type TextView,
+} from '../envs/core/env.js';
 import {
   InvalidOptionError,
   InvalidStateError,
   MalformedFileError,
   formatValue,
 } from '../envs/core/errors.js';
-import { make } from '../envs/core/registry.js';
+import { make, spec as registeredSpec } from '../envs/core/registry.js';
 import { concatenate, iterate, type VectorEnv } from '../envs/core/vector.js';
-import type { Agent, Metrics, Transition } from './agent.js';
+import { TimeLimit } from '../envs/core/wrappers/common.js';
+import type { ActContext, ActPhase, Agent, Metrics, Transition } from './agent.js';
 import { backendInfo, initBackend, type BackendInfo } from './nn/backend.js';
 
 /** True for a vector environment (envs/core/vector.ts). */
@@ -73,6 +89,8 @@ export interface EvaluationResult {
   meanLength: number;
   /** Fraction of successful episodes among those that report success; null if none does. */
   successRate: number | null;
+  /** Per episode, the agent's {@link Agent.episodeMetrics} (only for agents that have them). */
+  episodeMetrics?: Metrics[];
 }
 
 /**
@@ -95,13 +113,17 @@ export async function evaluate<O, A>(
   const returns: number[] = [];
   const lengths: number[] = [];
   const successes: (boolean | null)[] = [];
+  const episodeMetrics: Metrics[] = [];
+  const view = singleEnvView(env);
+  const budget = Math.min(view.maxEpisodeSteps ?? maxSteps, maxSteps);
   for (let episode = 0; episode < episodes; episode++) {
     let { observation, info } = env.reset(episode === 0 ? { seed } : {});
     agent.onEpisodeStart?.();
     let total = 0;
     let length = 0;
     for (;;) {
-      const action = await agent.act(observation, { explore, actionMask: maskOf(info) });
+      const context = actContext(view, info, 'evaluate', length, budget, false);
+      const action = await agent.act(observation, { explore, actionMask: maskOf(info), context });
       const result = env.step(action);
       total += result.reward;
       length++;
@@ -114,6 +136,8 @@ export async function evaluate<O, A>(
     }
     returns.push(total);
     lengths.push(length);
+    if (agent.episodeMetrics !== undefined)
+      episodeMetrics.push(agent.episodeMetrics(0, 'evaluate'));
   }
   const meanReturn = mean(returns);
   const reported = successes.filter((s): s is boolean => s !== null);
@@ -125,6 +149,7 @@ export async function evaluate<O, A>(
     stdReturn: Math.sqrt(mean(returns.map((r) => (r - meanReturn) ** 2))),
     meanLength: mean(lengths),
     successRate: reported.length === 0 ? null : reported.filter(Boolean).length / reported.length,
+    ...(agent.episodeMetrics === undefined ? {} : { episodeMetrics }),
   };
 }
 
@@ -399,6 +424,8 @@ interface LoopCheckpoint {
   state: LoopState;
   observations: JsonValue;
   masks: (number[] | null)[];
+  /** The infos of the current observations (absent in checkpoints written before they were kept). */
+  infos?: JsonValue;
   envState: JsonValue | null;
   metricsBytes: number;
   callbacks: Record<string, JsonValue>;
@@ -537,9 +564,19 @@ export async function train<O, A>(
   // ---- current observations -----------------------------------------------------------------
   let observations: O[];
   let masks: (Uint8Array | undefined)[];
+  let infos: Info[];
   if (checkpoint !== undefined) {
     observations = decodeJson(checkpoint.observations) as O[];
     masks = checkpoint.masks.map((m) => (m === null ? undefined : Uint8Array.from(m)));
+    infos =
+      checkpoint.infos === undefined
+        ? masks.map((m) => (m === undefined ? {} : { actionMask: m }))
+        : (decodeJson(checkpoint.infos) as Info[]);
+    const restart = (): void => {
+      // No snapshot: the episodes in progress are abandoned and new ones start.
+      state.episodeReturns.fill(0);
+      state.episodeLengths.fill(0);
+    };
     if (vector) {
       env.reset({ seed });
       if (checkpoint.envState !== null) env.setState(checkpoint.envState);
@@ -547,7 +584,9 @@ export async function train<O, A>(
         const r = env.reset({ seed: seed + state.envSteps });
         observations = [...iterate(observationSpace, r.observations)] as O[];
         masks = r.infos.map(maskOf);
+        infos = r.infos;
         state.pendingReset.fill(false);
+        restart();
       }
     } else {
       env.reset({ seed });
@@ -556,17 +595,31 @@ export async function train<O, A>(
         const r = env.reset({ seed: seed + state.envSteps });
         observations = [r.observation];
         masks = [maskOf(r.info)];
+        infos = [r.info];
+        restart();
       }
     }
   } else if (vector) {
     const r = env.reset({ seed });
     observations = [...iterate(observationSpace, r.observations)] as O[];
     masks = r.infos.map(maskOf);
+    infos = r.infos;
   } else {
     const r = env.reset({ seed });
     observations = [r.observation];
     masks = [maskOf(r.info)];
+    infos = [r.info];
   }
+  const views = vector ? vectorEnvViews(env) : [singleEnvView(env)];
+  const contextOf = (i: number): ActContext =>
+    actContext(
+      views[i]!,
+      infos[i] ?? {},
+      'train',
+      state.episodeLengths[i]!,
+      views[i]!.maxEpisodeSteps,
+      state.pendingReset[i] === true,
+    );
 
   const context = (): LoopContext => ({
     agent: agent,
@@ -605,6 +658,7 @@ export async function train<O, A>(
       state: { ...state, wallSeconds: wall() },
       observations: encodeJson(observations),
       masks: masks.map((m) => (m === undefined ? null : Array.from(m))),
+      infos: encodeJson(infos),
       envState,
       metricsBytes,
       callbacks: Object.fromEntries(
@@ -635,7 +689,12 @@ export async function train<O, A>(
       const single = env;
       const observation = observations[0]!;
       const mask = masks[0];
-      const action = await agent.act(observation, { explore: true, actionMask: mask, envIndex: 0 });
+      const action = await agent.act(observation, {
+        explore: true,
+        actionMask: mask,
+        envIndex: 0,
+        context: contextOf(0),
+      });
       const result = single.step(action);
       state.envSteps++;
       const transition: Transition<O, A> = {
@@ -665,19 +724,31 @@ export async function train<O, A>(
         const r = single.reset();
         observations = [r.observation];
         masks = [maskOf(r.info)];
+        infos = [r.info];
       } else {
         observations = [result.observation];
         masks = [maskOf(result.info)];
+        infos = [result.info];
       }
     } else {
       let actions: A[];
+      const contexts = observations.map((_, i) => contextOf(i));
       if (agent.actBatch !== undefined) {
-        actions = await agent.actBatch(observations, { explore: true, actionMasks: masks });
+        actions = await agent.actBatch(observations, {
+          explore: true,
+          actionMasks: masks,
+          contexts,
+        });
       } else {
         actions = [];
         for (let i = 0; i < numEnvs; i++) {
           actions.push(
-            await agent.act(observations[i]!, { explore: true, actionMask: masks[i], envIndex: i }),
+            await agent.act(observations[i]!, {
+              explore: true,
+              actionMask: masks[i],
+              envIndex: i,
+              context: contexts[i],
+            }),
           );
         }
       }
@@ -737,6 +808,7 @@ export async function train<O, A>(
       else for (const t of transitions) if (t !== null) await agent.observe(t);
       observations = next;
       masks = nextMasks;
+      infos = result.infos;
     }
 
     for (const e of ended) {
@@ -746,6 +818,7 @@ export async function train<O, A>(
         'charts/episodic_length': e.len,
         'charts/episodes': state.episodes,
         env_index: e.envIndex,
+        ...agent.episodeMetrics?.(e.envIndex, 'train'),
       });
       await runCallbacks((c) =>
         c.onEpisodeEnd?.({
@@ -776,6 +849,7 @@ export async function train<O, A>(
         'eval/mean_length': result.meanLength,
         'eval/returns': result.returns,
         ...(result.successRate === null ? {} : { 'eval/success_rate': result.successRate }),
+        ...meanMetrics(result.episodeMetrics, 'eval/'),
       });
       await runCallbacks((c) => c.onEvaluation?.({ ...context(), evaluation: result }));
       resumeClock();
@@ -809,6 +883,116 @@ export async function train<O, A>(
 
 // ---------------------------------------------------------------------------------------------
 // helpers
+
+/** What the loop knows of one (sub-)environment for {@link ActContext}s, found once per run. */
+interface SubEnvView {
+  textView: TextView<unknown>;
+  envId: string;
+  description: string;
+  maxEpisodeSteps: number | null;
+}
+
+function actContext(
+  view: SubEnvView,
+  info: Info,
+  phase: ActPhase,
+  episodeStep: number,
+  budget: number | null,
+  autoreset: boolean,
+): ActContext {
+  return {
+    textView: view.textView,
+    info,
+    envId: view.envId,
+    description: view.description,
+    phase,
+    episodeStep,
+    stepsLeft: budget === null ? null : Math.max(0, budget - episodeStep),
+    maxEpisodeSteps: budget,
+    autoreset,
+  };
+}
+
+/** The view of a single environment: itself, and the first `TimeLimit` among its wrappers. */
+function singleEnvView(env: Env): SubEnvView {
+  let maxEpisodeSteps: number | null = null;
+  let target: unknown = env;
+  while (typeof target === 'object' && target !== null) {
+    if (target instanceof TimeLimit) {
+      maxEpisodeSteps = target.maxEpisodeSteps;
+      break;
+    }
+    target = (target as { env?: unknown }).env;
+  }
+  return {
+    textView: env,
+    envId: envId(env),
+    description: env.spec?.description ?? '',
+    maxEpisodeSteps,
+  };
+}
+
+/**
+ * The views of a vector environment's sub-environments: `textView(i)`, the id and the time limit
+ * asked once through `callAt` / `call` (an AsyncVectorEnv answers from its workers; a spec, which
+ * holds a function, cannot cross threads, so its description comes from this thread's registry).
+ */
+function vectorEnvViews(env: VectorEnv): SubEnvView[] {
+  let id: string;
+  try {
+    id = String(env.callAt(0, 'id'));
+  } catch {
+    id = env.id;
+  }
+  let description = '';
+  try {
+    description = (env.callAt(0, 'spec') as EnvSpec | undefined)?.description ?? '';
+  } catch {
+    try {
+      description = registeredSpec(id).description;
+    } catch {
+      description = '';
+    }
+  }
+  const limit = (value: unknown): number | null =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
+  let limits: (number | null)[];
+  try {
+    limits = env.call('maxEpisodeSteps').map(limit);
+  } catch {
+    limits = Array.from({ length: env.numEnvs }, (_, i) => {
+      try {
+        return limit(env.callAt(i, 'maxEpisodeSteps'));
+      } catch {
+        return null; // no TimeLimit around sub-environment i
+      }
+    });
+  }
+  return limits.map((maxEpisodeSteps, i) => ({
+    textView: env.textView(i),
+    envId: id,
+    description,
+    maxEpisodeSteps,
+  }));
+}
+
+/**
+ * Means of each key over the metrics given, keys prefixed (a wall-clock key stays under `time/`:
+ * `time/x` becomes `time/<prefix>x`); nothing for none.
+ */
+function meanMetrics(metrics: readonly Metrics[] | undefined, prefix: string): Metrics {
+  const out: Metrics = {};
+  if (metrics === undefined || metrics.length === 0) return out;
+  const keys = [...new Set(metrics.flatMap((m) => Object.keys(m)))];
+  for (const key of keys) {
+    const values = metrics.map((m) => m[key]).filter((v): v is number => typeof v === 'number');
+    const name = key.startsWith(WALL_TIME_PREFIX)
+      ? `${WALL_TIME_PREFIX}${prefix}${key.slice(WALL_TIME_PREFIX.length)}`
+      : `${prefix}${key}`;
+    out[name] = mean(values);
+  }
+  return out;
+}
 
 function logMetrics(
   metrics: Metrics | undefined,

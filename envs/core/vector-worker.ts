@@ -156,8 +156,12 @@ function serve(envs: Env[]): void {
           break;
         }
         case COMMAND.call: {
-          const { name, args } = payload() as { name: string; args: unknown[] };
-          const results = group.call(name, args);
+          const { name, args, indices } = payload() as {
+            name: string;
+            args: unknown[];
+            indices?: number[];
+          };
+          const results = group.call(name, args, indices);
           try {
             answer(STATUS.message, { reply: structuredClone(results) });
           } catch (error) {

@@ -13,6 +13,11 @@
  * once and returns the reset observation, with the final observation and info in
  * `info.finalObservation` / `info.finalInfo`.
  *
+ * Text: `textView(i)` is sub-environment i's {@link TextView}, live — `describe()`, `commands()` and
+ * `parseCommand(text)` are `callAt(i, ...)` calls, run in this thread by a SyncVectorEnv and in
+ * the one worker holding sub-environment i by an AsyncVectorEnv (a round trip per call, nothing
+ * carried in the infos, so agents that do not read text pay nothing).
+ *
  * Batches: a Box batch is a Float32Array of `n × size` (row-major, env i at `i * size`), a Discrete
  * batch an Int32Array of n, MultiDiscrete an Int32Array of `n × dims`, MultiBinary a Uint8Array of
  * `n × size`; Text, Dict and Tuple batches are arrays of n values.
@@ -44,7 +49,15 @@ import {
   ResetNeededError,
   formatValue,
 } from './errors.js';
-import type { AutoresetMode, Env, EnvMetadata, Info, JsonValue, RenderFrame } from './env.js';
+import type {
+  AutoresetMode,
+  Env,
+  EnvMetadata,
+  Info,
+  JsonValue,
+  RenderFrame,
+  TextView,
+} from './env.js';
 import { make, type MakeOptions } from './registry.js';
 import { checkSeed } from './rng.js';
 import {
@@ -332,6 +345,20 @@ export interface VectorEnv<O = unknown, A = unknown> {
   step(actions: Batched<A>): VectorStepResult<O>;
   /** Calls a method (or reads a property) on every sub-environment (or the first wrapper that has it). */
   call(name: string, ...args: unknown[]): unknown[];
+  /**
+   * {@link VectorEnv.call} on sub-environment `index` only (for an `AsyncVectorEnv`, only its
+   * worker runs it; arguments and result must be structured-cloneable).
+   * @throws {@link InvalidOptionError} for an index outside `0..numEnvs-1` or an unknown name.
+   */
+  callAt(index: number, name: string, ...args: unknown[]): unknown;
+  /**
+   * The text face of sub-environment `index`, live: each `describe()`, `commands()` and
+   * `parseCommand(text)` is a {@link VectorEnv.callAt} on it (a round trip to the worker for an
+   * `AsyncVectorEnv`), so it always answers for the sub-environment's current state, and a
+   * `CommandParseError` thrown in a worker arrives as a `CommandParseError`.
+   * @throws {@link InvalidOptionError} for an index outside `0..numEnvs-1`.
+   */
+  textView(index: number): TextView<A>;
   /** The frames of every sub-environment. */
   render(): (RenderFrame | undefined)[];
   /** A plain-JSON snapshot of every sub-environment and the pending autoresets. */
@@ -487,9 +514,10 @@ export class EnvGroup {
     for (const k of pending) this.pending[k] = 1;
   }
 
-  /** `name` called (or read) on every sub-environment. */
-  call(name: string, args: readonly unknown[]): unknown[] {
-    return this.envs.map((env) => callOn(env, name, args));
+  /** `name` called (or read) on every sub-environment, or on those at the local `indices`. */
+  call(name: string, args: readonly unknown[], indices?: readonly number[]): unknown[] {
+    if (indices === undefined) return this.envs.map((env) => callOn(env, name, args));
+    return indices.map((j) => callOn(this.envs[j]!, name, args));
   }
 }
 
@@ -530,12 +558,34 @@ export abstract class BaseVectorEnv<O, A> implements VectorEnv<O, A> {
   abstract reset(args?: VectorResetArgs): VectorResetResult<O>;
   abstract step(actions: Batched<A>): VectorStepResult<O>;
   abstract call(name: string, ...args: unknown[]): unknown[];
+  abstract callAt(index: number, name: string, ...args: unknown[]): unknown;
   abstract getState(): JsonValue;
   abstract setState(state: JsonValue): void;
   abstract close(): void;
 
   render(): (RenderFrame | undefined)[] {
     return this.call('render') as (RenderFrame | undefined)[];
+  }
+
+  textView(index: number): TextView<A> {
+    this.checkIndex(index, 'textView(index)');
+    return {
+      describe: () => this.callAt(index, 'describe') as string,
+      commands: () => this.callAt(index, 'commands') as string[],
+      parseCommand: (text: string) => this.callAt(index, 'parseCommand', text) as A,
+    };
+  }
+
+  /** Throws `InvalidOptionError` unless `index` names a sub-environment. */
+  protected checkIndex(index: unknown, option: string): asserts index is number {
+    if (
+      typeof index !== 'number' ||
+      !Number.isSafeInteger(index) ||
+      index < 0 ||
+      index >= this.numEnvs
+    ) {
+      throw new InvalidOptionError(option, index, `an integer in 0..${this.numEnvs - 1}`);
+    }
   }
 
   /** Throws `ClosedEnvError` after `close()`. */
@@ -789,6 +839,12 @@ export class SyncVectorEnv<O = unknown, A = unknown> extends BaseVectorEnv<O, A>
   call(name: string, ...args: unknown[]): unknown[] {
     this.ensureOpen('call');
     return this.group.call(name, args);
+  }
+
+  callAt(index: number, name: string, ...args: unknown[]): unknown {
+    this.ensureOpen('callAt');
+    this.checkIndex(index, 'callAt(index)');
+    return this.group.call(name, args, [index])[0];
   }
 
   getState(): JsonValue {
@@ -1188,6 +1244,19 @@ export class AsyncVectorEnv<O = unknown, A = unknown> extends BaseVectorEnv<O, A
     requireCloneable(args, `arguments of call("${name}") on an AsyncVectorEnv`);
     this.send(COMMAND.call, () => ({ name, args }));
     return this.collect<unknown[]>(this.timeoutMs, 'call').flat();
+  }
+
+  /** Only the worker holding sub-environment `index` runs the call; the others answer at once. */
+  callAt(index: number, name: string, ...args: unknown[]): unknown {
+    this.ensureIdle('callAt');
+    this.checkIndex(index, 'callAt(index)');
+    requireCloneable(args, `arguments of callAt(${index}, "${name}") on an AsyncVectorEnv`);
+    this.send(COMMAND.call, (h) => ({
+      name,
+      args,
+      indices: index >= h.first && index < h.first + h.count ? [index - h.first] : [],
+    }));
+    return this.collect<unknown[]>(this.timeoutMs, 'callAt').flat()[0];
   }
 
   getState(): JsonValue {

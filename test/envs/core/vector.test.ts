@@ -542,3 +542,53 @@ test('AsyncVectorEnv refuses bad options before starting workers', (t) => {
     instanceOf: InvalidOptionError,
   });
 });
+
+for (const mode of ['sync', 'async'] as const) {
+  test(`textView(i) of ${mode === 'async' ? 'an AsyncVectorEnv' : 'a SyncVectorEnv'} is sub-env i's live TextView, its parse errors typed`, (t) => {
+    const vec = makeVec(
+      'GridNav-Empty-Random-8x8-v0',
+      3,
+      mode === 'async' ? { mode, workers: 2 } : {},
+    );
+    t.teardown(() => vec.close());
+    vec.reset({ seed: 40 });
+    const singles = [0, 1, 2].map((i) => {
+      const env = make<Float32Array, number>('GridNav-Empty-Random-8x8-v0');
+      env.reset({ seed: 40 + i });
+      return env;
+    });
+    const views = [0, 1, 2].map((i) => vec.textView(i));
+    views.forEach((view, i) => {
+      t.is(view.describe(), singles[i]!.describe(), `describe of sub-env ${i}`);
+      t.deepEqual(view.commands(), singles[i]!.commands(), `commands of sub-env ${i}`);
+    });
+    t.not(views[0]!.describe(), views[1]!.describe(), 'each view answers for its own sub-env');
+    // Live: after a step the same view describes the new state.
+    const action = views[2]!.parseCommand(views[2]!.commands()[0]!) as number;
+    t.is(action, singles[2]!.parseCommand(singles[2]!.commands()[0]!));
+    vec.step(Int32Array.of(0, 0, action));
+    singles[0]!.step(0);
+    singles[1]!.step(0);
+    singles[2]!.step(action);
+    t.is(views[2]!.describe(), singles[2]!.describe());
+    t.is(vec.callAt(1, 'describe'), singles[1]!.describe());
+    t.throws(
+      () => {
+        views[1]!.parseCommand('fly to the moon');
+      },
+      {
+        instanceOf: CommandParseError,
+        message: /Unknown command for GridNav-Empty-Random-8x8-v0: .*received "fly to the moon"/,
+      },
+    );
+    t.throws(() => vec.textView(3), {
+      instanceOf: InvalidOptionError,
+      message: /textView\(index\): expected an integer in 0\.\.2, received 3/,
+    });
+    t.throws(() => vec.callAt(-1, 'describe'), {
+      instanceOf: InvalidOptionError,
+      message: /callAt\(index\): expected an integer in 0\.\.2, received -1/,
+    });
+    t.throws(() => vec.callAt(0, 'fly'), { instanceOf: InvalidOptionError, message: /"fly"/ });
+  });
+}
