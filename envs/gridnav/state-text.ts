@@ -53,7 +53,7 @@ import {
   formatValue,
 } from '../core/errors.js';
 import type { Box } from '../core/space.js';
-import { GridNavEnv } from './gridnav-env.js';
+import { ABSOLUTE_ACTIONS, GridNavEnv } from './gridnav-env.js';
 import { SYMBOLIC_EXTRA, symbolicSpace } from './observation.js';
 import { COLORS, DIRECTION_NAMES, DOOR_STATE_NAMES, OBJECT, OBJECT_NAMES } from './world.js';
 
@@ -68,17 +68,6 @@ export interface GridNavStateTextOptions {
   /** Command of each action index. @defaultValue the absolute action set's names */
   actionNames?: readonly string[];
 }
-
-const ABSOLUTE_NAMES = Object.freeze([
-  'north',
-  'south',
-  'east',
-  'west',
-  'pickup',
-  'drop',
-  'toggle',
-  'done',
-]);
 
 /** Object types whose reference cells decoding keeps (the text need not list them). */
 const KEPT: ReadonlySet<number> = new Set([
@@ -129,7 +118,7 @@ export class GridNavStateText {
       if (!Number.isSafeInteger(v) || v < 1 || v > 1000)
         throw new InvalidOptionError(`GridNavStateText ${key}`, v, 'an integer in 1..1000');
     }
-    const names = options.actionNames ?? ABSOLUTE_NAMES;
+    const names = options.actionNames ?? ABSOLUTE_ACTIONS;
     if (names.length === 0 || !names.every((n) => typeof n === 'string' && n !== ''))
       throw new InvalidOptionError(
         'GridNavStateText actionNames',

@@ -3,14 +3,11 @@ import test from 'ava';
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   renameSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../envs/index.js';
 import { make } from '../../envs/core/registry.js';
@@ -33,22 +30,16 @@ import { PpoAgent } from '../../agents/ppo.js';
 import { RandomAgent } from '../../agents/random.js';
 import { initBackend } from '../../agents/nn/backend.js';
 import { ChainEnv } from '../helpers/chain-env.js';
+import { metricLines, tempRunDir } from '../helpers/run-dir.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
 });
 
-const tempDir = (t: { teardown(f: () => void): void }): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'wmgym-loop-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-};
+const tempDir = (t: { teardown(f: () => void): void }): string => tempRunDir(t, 'loop');
 
 function lines(runDir: string): Record<string, unknown>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return metricLines(runDir);
 }
 
 const dqnOptions = {

@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KillAt } from '../helpers/kill-at.js';
 import test, { type ExecutionContext } from 'ava';
 import '../../index.js';
@@ -14,16 +11,13 @@ import { Box } from '../../envs/core/space.js';
 import { PendulumEnv } from '../../envs/classic/pendulum.js';
 import { WorldModelAgent, type WorldModelAgentOptions } from '../../worldmodel/agent.js';
 import { KNOWN_REWARDS } from '../../worldmodel/known-rewards.js';
+import { metricLines, tempRunDir } from '../helpers/run-dir.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
 });
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wm-agent-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempRunDir(t, 'wm-agent');
 
 /** A small, fast configuration for Pendulum. */
 const tiny: WorldModelAgentOptions = {
@@ -40,10 +34,7 @@ const tiny: WorldModelAgentOptions = {
 };
 
 function lines(runDir: string): Record<string, unknown>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => withoutWallTime(JSON.parse(l) as Record<string, unknown>));
+  return metricLines(runDir).map(withoutWallTime);
 }
 
 test('the world-model agent trains through train(): random steps, refits on schedule, then planned actions inside the bounds', async (t) => {

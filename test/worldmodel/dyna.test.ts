@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import '../../index.js';
@@ -16,22 +15,16 @@ import { WorldModelAgent, type WorldModelAgentOptions } from '../../worldmodel/a
 import { Dyna } from '../../worldmodel/dyna.js';
 import type { ModelBatch } from '../../worldmodel/world-model.js';
 import { KillAt } from '../helpers/kill-at.js';
+import { metricLines, tempRunDir } from '../helpers/run-dir.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
 });
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wm-dyna-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempRunDir(t, 'wm-dyna');
 
 function lines(runDir: string): Record<string, unknown>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => withoutWallTime(JSON.parse(l) as Record<string, unknown>));
+  return metricLines(runDir).map(withoutWallTime);
 }
 
 // ---- imagination on a known model ---------------------------------------------------------------

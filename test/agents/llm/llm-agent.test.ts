@@ -1,7 +1,4 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import '../../../envs/index.js';
 import type { Env, Info } from '../../../envs/core/env.js';
 import { InvalidOptionError, MalformedFileError } from '../../../envs/core/errors.js';
@@ -16,22 +13,16 @@ import { RandomAgent } from '../../../agents/random.js';
 import { initBackend } from '../../../agents/nn/backend.js';
 import { KillAt } from '../../helpers/kill-at.js';
 import { ScriptedModel, commandsOf, gridNavMove, pendulumMove } from './fake-model.js';
+import { metricLines, tempRunDir } from '../../helpers/run-dir.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
 });
 
-const tempDir = (t: { teardown(f: () => void): void }): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'wmgym-llm-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-};
+const tempDir = (t: { teardown(f: () => void): void }): string => tempRunDir(t, 'llm');
 
 function lines(runDir: string): Record<string, unknown>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return metricLines(runDir);
 }
 
 /** The context the loop would pass for `env` in the state of `info` (for driving act by hand). */
