@@ -208,10 +208,18 @@ async function tasks(args: Args): Promise<unknown> {
     let successes = 0;
     for (let i = 0; i < args.tasks; i++) {
       agent.onEpisodeStart();
-      if (
-        await episodeSucceeds(env, k, (info, obs) => agent.act(obs, maskOption(info)), HELD_OUT + i)
-      )
-        successes++;
+      const taskStarted = performance.now();
+      const won = await episodeSucceeds(
+        env,
+        k,
+        (info, obs) => agent.act(obs, maskOption(info)),
+        HELD_OUT + i,
+      );
+      if (won) successes++;
+      if (process.env['WMGYM_BENCH_PROGRESS'] === '1')
+        process.stderr.write(
+          `  ${id} learned, task ${i + 1}/${args.tasks} (seed ${HELD_OUT + i}): ${won ? 'solved' : 'failed'} in ${round((performance.now() - taskStarted) / 1000)} s; ${successes} solved so far\n`,
+        );
     }
     out.push({
       env: id,
