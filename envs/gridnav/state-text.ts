@@ -9,13 +9,17 @@
  * agent: 3,4
  * facing: east
  * carrying: yellow key
+ * walls: north
  * door at 5,2: yellow locked
  * key at 2,6: blue
  * goal at 6,6: green
  * ```
  *
  * ## Lines          `agent: x,y`, `facing: east|south|west|north`, `carrying: nothing` or
- *                   `carrying: <colour> <object>`, then one `<object> at x,y: <colour>[ <state>]`
+ *                   `carrying: <colour> <object>`, `walls: none` or the directions (east, south,
+ *                   west, north) whose neighbouring cell is a wall or off the grid (what blocks a
+ *                   move; derived from the cells, so decode checks it and takes the walls from the
+ *                   reference), then one `<object> at x,y: <colour>[ <state>]`
  *                   line per listed cell, in the observation's cell order (x, then y). Coordinates
  *                   are the grid's (x east, y south, from 0). A door's state is `open`, `closed` or
  *                   `locked`; an agent marker's is its heading; any other non-zero state is
@@ -34,7 +38,8 @@
  *                   text of the next state, decoded with the current state as reference, gives the
  *                   next state: a picked-up key is no longer listed, its cell becomes empty; an open
  *                   door the agent stood on (hidden under its marker) is listed again once it leaves.
- *                   The three agent lines are required; each cell and each agent line at most once;
+ *                   The agent, facing and carrying lines are required (`walls` is optional); each
+ *                   cell and each of those lines at most once;
  *                   blank lines and spaces around a line are ignored. Anything else throws
  *                   {@link StateTextParseError} naming the line.
  * ## Commands       `commandText(action)`: the action's name (`north`, `pickup`, `toggle`, ...; `left`,
@@ -55,7 +60,15 @@ import {
 import type { Box } from '../core/space.js';
 import { ABSOLUTE_ACTIONS, GridNavEnv } from './gridnav-env.js';
 import { SYMBOLIC_EXTRA, symbolicSpace } from './observation.js';
-import { COLORS, DIRECTION_NAMES, DOOR_STATE_NAMES, OBJECT, OBJECT_NAMES } from './world.js';
+import {
+  COLORS,
+  DIRECTION_NAMES,
+  DOOR_STATE_NAMES,
+  DX,
+  DY,
+  OBJECT,
+  OBJECT_NAMES,
+} from './world.js';
 
 /** Options of {@link GridNavStateText}. */
 export interface GridNavStateTextOptions {
@@ -94,7 +107,7 @@ const DOOR_INDEX: ReadonlyMap<string, number> = new Map(DOOR_STATE_NAMES.map((n,
 /** The most an observation's carried type may be (a box). */
 const MAX_CARRIED = OBJECT.box;
 
-const HEADER = /^(agent|facing|carrying)\s*:\s*(.*)$/;
+const HEADER = /^(agent|facing|carrying|walls)\s*:\s*(.*)$/;
 const POSITION = /^(\d+)\s*,\s*(\d+)$/;
 const ITEM = /^([a-z]+) at (\d+)\s*,\s*(\d+)\s*:\s*([a-z]+)(?:\s+(.+))?$/;
 
@@ -148,6 +161,7 @@ export class GridNavStateText {
       `agent: ${ax},${ay}`,
       `facing: ${DIRECTION_NAMES[dir]!}`,
       `carrying: ${carriedText(state[tail + 3]!, state[tail + 4]!)}`,
+      `walls: ${this.wallsAround(state, ax, ay)}`,
     ];
     for (let x = 0; x < this.width; x++) {
       for (let y = 0; y < h; y++) {
@@ -211,6 +225,15 @@ export class GridNavStateText {
           if (!(x >= 0 && x < w && y >= 0 && y < h))
             fail(k, line, `"agent: x,y" with x in 0..${w - 1} and y in 0..${h - 1}`);
           agent = [x, y];
+        } else if (key === 'walls') {
+          // Derived from the reference's walls, so only checked, never written.
+          const names = value === 'none' ? [] : value.split(',').map((d) => d.trim());
+          if (names.length === 0 ? value !== 'none' : !names.every((d) => DIRECTION_INDEX.has(d)))
+            fail(
+              k,
+              line,
+              `"walls: none" or "walls: " and directions of ${DIRECTION_NAMES.join(', ')}`,
+            );
         } else if (key === 'facing') {
           facing = DIRECTION_INDEX.get(value);
           if (facing === undefined) fail(k, line, `"facing: ${DIRECTION_NAMES.join('|')}"`);
@@ -273,6 +296,17 @@ export class GridNavStateText {
     out[tail + 4] = carried![1];
     out[tail + 5] = 0;
     return out;
+  }
+
+  /** The directions (east, south, west, north) whose neighbour of (x, y) is a wall or off the grid. */
+  private wallsAround(state: ArrayLike<number>, x: number, y: number): string {
+    const found = DIRECTION_NAMES.filter((_, d) => {
+      const nx = x + DX[d]!;
+      const ny = y + DY[d]!;
+      if (nx < 0 || ny < 0 || nx >= this.width || ny >= this.height) return true;
+      return state[(nx * this.height + ny) * 3] === OBJECT.wall;
+    });
+    return found.length === 0 ? 'none' : found.join(', ');
   }
 
   /**

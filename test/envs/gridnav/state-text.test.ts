@@ -67,7 +67,7 @@ function actionCount(env: Env): number {
   return space.n;
 }
 
-test('the text lists the agent, doors, objects, the goal and lava, not walls', (t) => {
+test('the text lists the agent, the walls beside it, doors, objects, the goal and lava, not the other walls', (t) => {
   const env = make<Float32Array, number>('GridNav-DoorKey-5x5-v0');
   const { observation } = env.reset({ seed: 1 });
   const codec = gridNavStateText(env);
@@ -77,12 +77,13 @@ test('the text lists the agent, doors, objects, the goal and lava, not walls', (
       'agent: 1,2',
       'facing: west',
       'carrying: nothing',
+      'walls: east, west',
       'key at 1,3: yellow',
       'door at 2,1: yellow locked',
       'goal at 3,3: green',
     ].join('\n'),
   );
-  t.notRegex(codec.encode(observation), /wall/);
+  t.notRegex(codec.encode(observation), /wall at/);
 });
 
 test('states and transitions of play read back: a state with itself, the next state with the state before', (t) => {
@@ -248,4 +249,27 @@ test('the codec needs the symbolic observation', (t) => {
   });
   const codec = gridNavStateText(make('GridNav-MultiRoom-N2-v0'));
   t.is(codec.size, codec.width * codec.height * 3 + 6);
+});
+
+test('the walls line is checked but never written: the walls come from the reference', (t) => {
+  const env = make<Float32Array, number>('GridNav-DoorKey-5x5-v0');
+  const { observation } = env.reset({ seed: 1 });
+  const codec = gridNavStateText(env);
+  const text = codec.encode(observation);
+  const without = text.replace('walls: east, west\n', '');
+  t.deepEqual(codec.decode(without, observation), observation);
+  // A wrong list of walls changes nothing either: what blocks a move is the reference's cells.
+  t.deepEqual(
+    codec.decode(text.replace('walls: east, west', 'walls: none'), observation),
+    observation,
+  );
+  for (const bad of ['walls: up', 'walls: east,, west', 'walls:']) {
+    const error = t.throws(
+      () => codec.decode(text.replace('walls: east, west', bad), observation),
+      {
+        instanceOf: StateTextParseError,
+      },
+    );
+    t.regex(error.message, /walls/, bad);
+  }
 });
