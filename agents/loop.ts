@@ -913,6 +913,21 @@ function actContext(
   };
 }
 
+/**
+ * The {@link ActContext} the loop hands an agent with an observation of the single environment
+ * `env` (the step budget is its first `TimeLimit`'s), for tools that play an environment
+ * themselves — wmgym-lm's corpus builder — so that what they record is what an agent is shown.
+ */
+export function actContextOf(
+  env: Env,
+  info: Info,
+  phase: ActPhase,
+  episodeStep: number,
+): ActContext {
+  const view = singleEnvView(env);
+  return actContext(view, info, phase, episodeStep, view.maxEpisodeSteps, false);
+}
+
 /** The view of a single environment: itself, and the first `TimeLimit` among its wrappers. */
 function singleEnvView(env: Env): SubEnvView {
   let maxEpisodeSteps: number | null = null;

@@ -124,11 +124,16 @@ export function languageModelProviders(): string[] {
 }
 
 /**
- * Builds a language model by provider name.
+ * Builds a language model by provider name. Without options: the endpoint configured in the
+ * environment (`openai`, when `WMGYM_LLM_BASE_URL` is set), else the offline default, `local`
+ * (the shipped wmgym-lm).
  * @throws {@link InvalidOptionError} for an unknown provider or a bad option.
  */
-export async function createLanguageModel(options: LanguageModelOptions): Promise<LanguageModel> {
-  const { provider, ...rest } = options as { provider: unknown } & Record<string, unknown>;
+export async function createLanguageModel(options?: LanguageModelOptions): Promise<LanguageModel> {
+  const chosen = options ?? {
+    provider: (process.env['WMGYM_LLM_BASE_URL'] ?? '') === '' ? 'local' : 'openai',
+  };
+  const { provider, ...rest } = chosen as { provider: unknown } & Record<string, unknown>;
   const factory = typeof provider === 'string' ? PROVIDERS.get(provider) : undefined;
   if (factory === undefined)
     throw new InvalidOptionError(

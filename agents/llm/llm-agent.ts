@@ -64,11 +64,13 @@ import {
 } from './language-model.js';
 import {
   DEFAULT_HISTORY_LENGTH,
+  advanceTurns,
   continuationOf,
+  promptInputOf,
+  recordTurn,
   renderPrompt,
   retryMessage,
   sortCommands,
-  taskOf,
   type HistoryTurn,
   type PromptInput,
 } from './prompts.js';
@@ -574,32 +576,16 @@ export class LlmAgent<O = unknown, A = unknown> implements Agent<O, A> {
       return { stream, phase, ignored: true, action, command: '', counted, commands: [], target };
     }
 
-    if (context.episodeStep === 0) {
+    if (advanceTurns(stream, context)) {
       stream.episode++;
-      stream.history = [];
-      stream.omitted = 0;
       stream.sums = zeroCounters();
-    } else {
-      const last = stream.history[stream.history.length - 1];
-      const feedback = context.info['feedback'];
-      if (last !== undefined && last.feedback === undefined && typeof feedback === 'string')
-        last.feedback = feedback;
     }
-    const commands = sortCommands(context.textView.commands());
-    target.commands = commands;
-    const input: PromptInput = {
-      envId: context.envId,
-      task: taskOf(context.info, context.description),
-      observation: context.textView.describe(),
-      commands,
-      history: stream.history,
-      omittedTurns: stream.omitted,
+    const input = promptInputOf(context, stream, {
       historyLength: this.config.historyLength,
-      episodeStep: context.episodeStep,
-      stepsLeft: context.stepsLeft,
-      maxEpisodeSteps: context.maxEpisodeSteps,
       react: this.config.react,
-    };
+    });
+    const commands = [...input.commands];
+    target.commands = commands;
     const seedParts = [
       this.config.seed,
       context.envId,
@@ -726,11 +712,7 @@ export class LlmAgent<O = unknown, A = unknown> implements Agent<O, A> {
       counted.invalidActions++;
     }
     counted.steps++;
-    stream.history.push({ command });
-    while (stream.history.length > this.config.historyLength) {
-      stream.history.shift();
-      stream.omitted++;
-    }
+    recordTurn(stream, command, this.config.historyLength);
     addCounters(stream.sums, counted);
     if (choice.phase === 'train') addCounters(this.totals, counted);
     return action;

@@ -34,6 +34,7 @@
  */
 import { InvalidOptionError } from '../../envs/core/errors.js';
 import type { Info } from '../../envs/core/env.js';
+import type { ActContext } from '../agent.js';
 
 /** One played turn of the history: the command taken and what the environment answered. */
 export interface HistoryTurn {
@@ -150,6 +151,73 @@ export function renderPrompt(input: PromptInput): string {
   blocks.push(instruction.join('\n'));
 
   return blocks.join('\n\n');
+}
+
+/** The turns of one episode as a prompt shows them: the kept history and how many were dropped. */
+export interface PromptTurns {
+  /** The last turns, oldest first. */
+  history: HistoryTurn[];
+  /** Turns dropped from the front of `history`. */
+  omitted: number;
+}
+
+/**
+ * Brings `turns` up to the observation of `context`: a new episode (`episodeStep` 0) clears
+ * them; otherwise the env's answer to the last turn (`info.feedback`, when it is text) is
+ * attached to it. Returns whether a new episode began. The agent and wmgym-lm's corpus builder
+ * both call it, so the history the model is trained on is the one it is shown.
+ */
+export function advanceTurns(
+  turns: PromptTurns,
+  context: Pick<ActContext, 'episodeStep' | 'info'>,
+): boolean {
+  if (context.episodeStep === 0) {
+    turns.history = [];
+    turns.omitted = 0;
+    return true;
+  }
+  const last = turns.history[turns.history.length - 1];
+  const feedback = context.info['feedback'];
+  if (last !== undefined && last.feedback === undefined && typeof feedback === 'string')
+    last.feedback = feedback;
+  return false;
+}
+
+/** Records the command taken, keeping at most `historyLength` turns (older ones counted as omitted). */
+export function recordTurn(turns: PromptTurns, command: string, historyLength: number): void {
+  turns.history.push({ command });
+  while (turns.history.length > historyLength) {
+    turns.history.shift();
+    turns.omitted++;
+  }
+}
+
+/**
+ * The prompt input of one step, from what the loop hands an agent ({@link ActContext}) and the
+ * episode's turns: the task ({@link taskOf}), `describe()`, the sorted `commands()`, the history
+ * and the step budget.
+ */
+export function promptInputOf(
+  context: Pick<
+    ActContext,
+    'textView' | 'info' | 'envId' | 'description' | 'episodeStep' | 'stepsLeft' | 'maxEpisodeSteps'
+  >,
+  turns: PromptTurns,
+  options: { historyLength?: number; react?: boolean } = {},
+): PromptInput {
+  return {
+    envId: context.envId,
+    task: taskOf(context.info, context.description),
+    observation: context.textView.describe(),
+    commands: sortCommands(context.textView.commands()),
+    history: turns.history,
+    omittedTurns: turns.omitted,
+    historyLength: options.historyLength ?? DEFAULT_HISTORY_LENGTH,
+    episodeStep: context.episodeStep,
+    stepsLeft: context.stepsLeft,
+    maxEpisodeSteps: context.maxEpisodeSteps,
+    react: options.react ?? false,
+  };
 }
 
 /** What `rank` mode scores after the prompt for `command`: a space, then the command. */

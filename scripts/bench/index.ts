@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- <suite> [options]`: envs (environment throughput), learn (steps and seconds to
  * a return threshold), updates (gradient updates per second), worldmodel (the world model's learning,
- * task, error and planner figures). Each prints JSON on stdout; the
+ * task, error and planner figures), lm (wmgym-lm: the pure-LLM agent's success, the prior's accuracy, tokens/s). Each prints JSON on stdout; the
  * figures in BENCHMARKS.md come from these commands.
  */
 const suites: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
   envs: () => import('./envs.js'),
   learn: () => import('./learn.js'),
+  lm: () => import('./lm.js'),
   updates: () => import('./updates.js'),
   worldmodel: () => import('./worldmodel.js'),
 };
