@@ -20,6 +20,8 @@ export type FieldRule =
   /** An array of positive integers (non-empty unless `allowEmpty`). */
   | { kind: 'sizes'; allowEmpty?: boolean }
   | { kind: 'seed' }
+  /** A string (non-empty unless `allowEmpty`). */
+  | { kind: 'string'; allowEmpty?: boolean }
   /** A plain JSON object (copied), checked in depth by whoever reads it. */
   | { kind: 'object' };
 
@@ -110,6 +112,14 @@ function checkField(option: string, value: unknown, rule: FieldRule): unknown {
     case 'seed':
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
         throw new InvalidOptionError(option, value, 'a non-negative integer');
+      return value;
+    case 'string':
+      if (typeof value !== 'string' || (value === '' && rule.allowEmpty !== true))
+        throw new InvalidOptionError(
+          option,
+          value,
+          rule.allowEmpty === true ? 'a string' : 'a non-empty string',
+        );
       return value;
     case 'object':
       if (typeof value !== 'object' || value === null || Array.isArray(value))

@@ -66,8 +66,12 @@ export interface WorldModelAgentConfig {
   hiddenSize: number;
   /** Backbone hidden sizes. @defaultValue [200, 200] */
   backboneSizes: number[];
-  /** The model's backbone (`mlp`, `grid`, `transformer`; see {@link WorldModelConfig}). @defaultValue 'mlp' */
+  /** The model's backbone (`mlp`, `grid`, `transformer`, `lm`; see {@link WorldModelConfig}). @defaultValue 'mlp' */
   backbone: WorldModelConfig['backbone'];
+  /** The saved wmgym-lm of the `lm` backbone (`''`: the shipped one). @defaultValue '' */
+  languageModel: string;
+  /** What of the language model the `lm` backbone trains. @defaultValue 'top' */
+  lmTuning: WorldModelConfig['lmTuning'];
   /** `[width, height, channels]` of the grid (`backbone: 'grid'`). @defaultValue [] */
   grid: number[];
   /** Neighbourhood radius of the grid backbone. @defaultValue 1 */
@@ -136,6 +140,8 @@ export const WORLD_MODEL_AGENT_DEFAULTS: Readonly<WorldModelAgentConfig> = Objec
   backbone: 'mlp',
   grid: [],
   gridRadius: 1,
+  languageModel: '',
+  lmTuning: 'top',
   contextLength: 8,
   heads: 4,
   layers: 2,
@@ -173,6 +179,8 @@ const RULES: ConfigRules<WorldModelAgentConfig> = {
   backbone: WORLD_MODEL_RULES.backbone,
   grid: WORLD_MODEL_RULES.grid,
   gridRadius: WORLD_MODEL_RULES.gridRadius,
+  languageModel: WORLD_MODEL_RULES.languageModel,
+  lmTuning: WORLD_MODEL_RULES.lmTuning,
   contextLength: WORLD_MODEL_RULES.contextLength,
   heads: WORLD_MODEL_RULES.heads,
   layers: WORLD_MODEL_RULES.layers,
@@ -252,6 +260,8 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       backbone: config.backbone,
       grid: config.grid,
       gridRadius: config.gridRadius,
+      languageModel: config.languageModel,
+      lmTuning: config.lmTuning,
       contextLength: config.contextLength,
       heads: config.heads,
       layers: config.layers,

@@ -1,5 +1,8 @@
 /**
- * The grid backbone of the world model: for discrete states whose first entries are a
+ * Backbones of the world model with a structure of their own: the grid backbone and the `lm`
+ * backbone (below, {@link LmBackbone}).
+ *
+ * The grid backbone: for discrete states whose first entries are a
  * `width × height` grid of cells with `channels` entries each (GridNav's symbolic observation:
  * `(object, colour, state)` per cell in `x * height + y` order, then the agent's position,
  * direction and carried object).
@@ -26,10 +29,12 @@
  * {@link GridBackbone.predict}, the same function computed once per distinct neighbourhood.
  */
 import { InvalidOptionError } from '../envs/core/errors.js';
-import type { Rng } from '../envs/core/rng.js';
+import { Rng } from '../envs/core/rng.js';
 import { tf } from '../agents/nn/backend.js';
 import { Mlp } from '../agents/nn/mlp.js';
-import type { ParameterSet, ParameterTensors } from '../agents/nn/params.js';
+import { ParameterSet, type ParameterTensors } from '../agents/nn/params.js';
+import { Transformer } from '../agents/nn/transformer.js';
+import { WmgymLm, type WmgymLmConfig } from '../agents/llm/wmgym-lm.js';
 import type { StateLayout } from './state-layout.js';
 
 /** Sizes of {@link GridBackbone}. */
@@ -514,5 +519,169 @@ export class GridBackbone {
         : tf.slice(globalOut, [0, 0, piece.offset], [e, rows, piece.size]),
     );
     return tf.concat(parts, 2) as tf.Tensor3D;
+  }
+}
+
+// ---- the language-model backbone ----------------------------------------------------------------
+
+/** How much of the pretrained language model the `lm` backbone trains. */
+export type LmTuning = 'frozen' | 'top' | 'full';
+
+/** Options of {@link LmBackbone}. */
+export interface LmBackboneOptions {
+  /** Folder of a saved wmgym-lm (`WmgymLm.save`). */
+  path: string;
+  /** `frozen`: nothing of the language model trains; `top`: its top block and final LayerNorm train (one copy per member), the blocks below stay frozen; `full`: every block trains (one copy per member). */
+  tuning: LmTuning;
+  /** Members of the batched ensemble. */
+  ensemble: number;
+}
+
+/**
+ * The study's `WorldModelLLM(llm, ...)` with a real language model inside: the world model's
+ * combined (state + action) embedding, `d` wide where `d` is the language model's width, enters
+ * the pretrained transformer blocks of a saved wmgym-lm (with its learned position embeddings, the
+ * study's `llm.prepare_context`), and the world model's heads read the output.
+ *
+ * - The frozen part (every block for `frozen`, every block but the top one for `top`) is one
+ *   set of weights for all members, kept outside the world model's trained parameters (in
+ *   {@link LmBackbone.frozen}; never saved with the world model: it is read again from `path`),
+ *   and run once for all members' sequences, with no weight gradients.
+ * - The trained part (`top`: the top block and `ln_f`; `full`: everything) is one copy per
+ *   member, in the world model's parameters, initialised from the pretrained weights
+ *   ({@link LmBackbone.loadPretrained}, once the parameters exist), and trained with the heads and
+ *   encoders.
+ * - The token embeddings and output layer of the language model are not used: the world model's
+ *   encoders take their place (its inputs are state and action vectors, not tokens).
+ */
+export class LmBackbone {
+  /** The language model's sizes. */
+  readonly lm: WmgymLmConfig;
+  /** The frozen blocks' weights (undefined for `full`). */
+  readonly frozen: ParameterSet | undefined;
+  private readonly lower: Transformer | undefined;
+  private readonly upper: Transformer | undefined;
+  private readonly options: LmBackboneOptions;
+
+  /**
+   * Adds the trained part's pieces to `params` (initial values are replaced by the pretrained ones
+   * in {@link LmBackbone.loadPretrained}).
+   * @throws {@link MalformedFileError} when `path` holds no saved wmgym-lm.
+   */
+  constructor(params: ParameterSet, options: LmBackboneOptions, rng: Rng) {
+    this.options = options;
+    this.lm = WmgymLm.savedConfig(options.path);
+    const { modelSize, heads, layers, contextLength, mlpSize } = this.lm;
+    const sizes = { modelSize, heads, contextLength, mlpSize };
+    const frozenLayers =
+      options.tuning === 'frozen' ? layers : options.tuning === 'top' ? layers - 1 : 0;
+    if (frozenLayers > 0) {
+      this.frozen = new ParameterSet('lm-frozen');
+      this.lower = new Transformer(
+        this.frozen,
+        {
+          ...sizes,
+          name: 'lm',
+          layers: frozenLayers,
+          finalNorm: frozenLayers === layers,
+        },
+        new Rng(0), // replaced by the pretrained values
+      );
+    }
+    if (frozenLayers < layers) {
+      this.upper = new Transformer(
+        params,
+        {
+          ...sizes,
+          name: 'lmtrain',
+          layers: layers - frozenLayers,
+          positionEmbeddings: frozenLayers === 0,
+          ensemble: options.ensemble,
+        },
+        rng,
+      );
+    }
+    this.frozenLayers = frozenLayers;
+  }
+
+  private readonly frozenLayers: number;
+
+  /** Width d of the embeddings it takes and gives. */
+  get modelSize(): number {
+    return this.lm.modelSize;
+  }
+
+  /** Longest sequence it takes. */
+  get contextLength(): number {
+    return this.lm.contextLength;
+  }
+
+  /**
+   * Reads the pretrained weights from `path` into the frozen set (building it) and into the
+   * trained pieces of `params` (built), every member the same copy.
+   * @throws {@link MalformedFileError} for missing or damaged model files.
+   */
+  loadPretrained(params: ParameterSet): void {
+    const lm = WmgymLm.load(this.options.path);
+    try {
+      const source = lm.params.read();
+      const pieces = new Map(lm.params.pieces.map((p) => [p.name, p]));
+      const valuesOf = (name: string): Float32Array => {
+        const piece = pieces.get(name);
+        if (piece === undefined)
+          throw new InvalidOptionError(
+            'WorldModel.languageModel',
+            this.options.path,
+            `a wmgym-lm whose weights include ${name}`,
+          );
+        return source.subarray(piece.offset, piece.offset + piece.size);
+      };
+      if (this.frozen !== undefined) {
+        this.frozen.build();
+        const values = new Float32Array(this.frozen.size);
+        for (const p of this.frozen.pieces) values.set(valuesOf(p.name), p.offset);
+        this.frozen.write(values);
+      }
+      if (this.upper !== undefined) {
+        const values = params.read().slice();
+        for (const p of params.pieces) {
+          if (!p.name.startsWith('lmtrain.')) continue;
+          // lmtrain.h<i> is the language model's block frozenLayers + i; pos and lnf keep their names.
+          const name = `lm.${p.name.slice('lmtrain.'.length)}`.replace(
+            /^lm\.h(\d+)\./,
+            (_, i: string) => `lm.h${Number(i) + this.frozenLayers}.`,
+          );
+          const one = valuesOf(name);
+          for (let m = 0; m < this.options.ensemble; m++)
+            values.set(one, p.offset + m * one.length);
+        }
+        params.write(values);
+      }
+    } finally {
+      lm.dispose();
+    }
+  }
+
+  /**
+   * Hidden states `[E, W, T, d]` of the combined embeddings `x` `[E, W, T, d]` (W windows of T
+   * steps per member).
+   */
+  apply(params: ParameterTensors, x: tf.Tensor): tf.Tensor4D {
+    const [e, w, t, d] = x.shape as [number, number, number, number];
+    let h: tf.Tensor4D = x as tf.Tensor4D;
+    if (this.lower !== undefined)
+      h = tf.reshape(
+        this.lower.apply(this.frozen!.views(), tf.reshape(h, [1, e * w, t, d]), {
+          weightGradient: false,
+        }),
+        [e, w, t, d],
+      );
+    if (this.upper !== undefined) h = this.upper.apply(params, h);
+    return h;
+  }
+
+  /** Releases the frozen weights. */
+  dispose(): void {
+    this.frozen?.dispose();
   }
 }

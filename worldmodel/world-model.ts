@@ -5,7 +5,9 @@
  * Per member: a state encoder (Linear stateDim → hidden) and an action encoder (Linear actionDim
  * → hidden; one-hot for discrete actions), `combined = sEmb + aEmb` (the two encoders are stored
  * as one weight `[stateDim + actionDim, hidden]`, so the sum is one product), a backbone (the
- * study's `llm.prepare_context`: here an MLP of ReLU layers) and linear heads read off the
+ * study's `llm.prepare_context`: an MLP of ReLU layers by default; the grid backbone; a small
+ * causal transformer trained from scratch; or, with `backbone: 'lm'`, the pretrained blocks of
+ * wmgym-lm, a real language model, frozen but for its top block, see `LmBackbone`) and linear heads read off the
  * backbone's last features: the transition head predicts the state DELTA (`next = state + delta`),
  * the reward head the reward, the termination head a termination logit. The heads share one
  * output product.
@@ -49,7 +51,8 @@ import { Transformer } from '../agents/nn/transformer.js';
 import { ParameterSet, type ParameterTensors } from '../agents/nn/params.js';
 import { resolveConfig, type ConfigRules } from '../agents/options.js';
 import type { ImaginationModel, ImaginedStep, ImagineStepOptions, MemberChoice } from './model.js';
-import { GridBackbone } from './backbone.js';
+import { GridBackbone, LmBackbone, type LmTuning } from './backbone.js';
+import { shippedModelPath } from '../agents/llm/providers/local.js';
 import { StateLayout, type StateKind } from './state-layout.js';
 
 /** Config of {@link WorldModel}; every field has a default ({@link WORLD_MODEL_DEFAULTS}). */
@@ -63,9 +66,15 @@ export interface WorldModelConfig {
    * states that start with a grid, see `grid`: the same network at every cell, over the cell's
    * neighbourhood; see {@link GridBackbone}), or `transformer` (a causal transformer of
    * `layers` blocks over the last `contextLength` (state, action) embeddings of an imagined
-   * trajectory; width `hiddenSize`). @defaultValue 'mlp'
+   * trajectory; width `hiddenSize`), or `lm` (the same over a saved wmgym-lm's pretrained blocks,
+   * `languageModel`, tuned as `lmTuning` says; `hiddenSize` must be the language model's width;
+   * see {@link LmBackbone}). @defaultValue 'mlp'
    */
-  backbone: 'mlp' | 'grid' | 'transformer';
+  backbone: 'mlp' | 'grid' | 'transformer' | 'lm';
+  /** Folder of the saved wmgym-lm of the `lm` backbone; `''` for the shipped one (`models/wmgym-lm`). @defaultValue '' */
+  languageModel: string;
+  /** What of the language model the `lm` backbone trains ({@link LmTuning}): its top block (`top`), nothing (`frozen`) or everything (`full`). @defaultValue 'top' */
+  lmTuning: LmTuning;
   /** Hidden layer sizes of the backbone (per cell for `grid`; not used by `transformer`). @defaultValue [200, 200] */
   backboneSizes: number[];
   /** Positions the transformer backbone attends over (training windows have this length). @defaultValue 8 */
@@ -101,6 +110,8 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
   hiddenSize: 200,
   backbone: 'mlp',
   backboneSizes: [200, 200],
+  languageModel: '',
+  lmTuning: 'top',
   grid: [],
   gridRadius: 1,
   contextLength: 8,
@@ -118,7 +129,9 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
 export const WORLD_MODEL_RULES: ConfigRules<WorldModelConfig> = {
   seed: { kind: 'seed' },
   hiddenSize: { kind: 'number', min: 1, integer: true },
-  backbone: { kind: 'choice', values: ['mlp', 'grid', 'transformer'] },
+  backbone: { kind: 'choice', values: ['mlp', 'grid', 'transformer', 'lm'] },
+  languageModel: { kind: 'string', allowEmpty: true },
+  lmTuning: { kind: 'choice', values: ['frozen', 'top', 'full'] },
   backboneSizes: { kind: 'sizes' },
   grid: { kind: 'sizes', allowEmpty: true },
   gridRadius: { kind: 'number', min: 1, max: 8, integer: true },
@@ -242,10 +255,12 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   /** Rows one network pass holds at most (predictions and holdout losses run in chunks of it). */
   readonly rowsPerPass: number;
   /**
-   * Consecutive transitions a training window holds: `contextLength` for the `transformer`
-   * backbone, 1 (independent rows) for the others.
+   * Consecutive transitions a training window holds: `contextLength` for the `transformer` and
+   * `lm` backbones, 1 (independent rows) for the others.
    */
   readonly sequenceLength: number;
+  /** The `lm` backbone (its frozen weights live outside {@link WorldModel.params}). */
+  private readonly lmBackbone: LmBackbone | undefined;
   /**
    * The network: raw outputs `[members, rows, outputSize]` of inputs `[1 | members, rows,
    * inputSize]`, where every `steps` consecutive rows are one sequence (oldest first).
@@ -344,6 +359,55 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       // Per pass at most ~2^15 cell rows per member: bounded memory on any grid.
       this.rowsPerPass = Math.max(1, Math.floor(32_768 / grid.cells));
       this.sequenceLength = 1;
+    } else if (config.backbone === 'lm') {
+      const lm = new LmBackbone(
+        this.params,
+        {
+          path: config.languageModel === '' ? shippedModelPath() : config.languageModel,
+          tuning: config.lmTuning,
+          ensemble: this.ensembleSize,
+        },
+        init,
+      );
+      if (config.hiddenSize !== lm.modelSize)
+        throw new InvalidOptionError(
+          'WorldModel.hiddenSize',
+          config.hiddenSize,
+          `${lm.modelSize}, the width of the language model of the lm backbone`,
+        );
+      if (config.contextLength > lm.contextLength)
+        throw new InvalidOptionError(
+          'WorldModel.contextLength',
+          config.contextLength,
+          `at most ${lm.contextLength}, the context of the language model of the lm backbone`,
+        );
+      const linear = (name: string, inputSize: number, outputSize: number): Mlp =>
+        new Mlp(
+          this.params,
+          {
+            name,
+            inputSize,
+            hiddenSizes: [],
+            outputSize,
+            activation: 'relu',
+            init: 'fan-in-uniform',
+            ensemble: this.ensembleSize,
+          },
+          init,
+        );
+      const encoder = linear('encoder', this.inputSize, config.hiddenSize);
+      const head = linear('head', config.hiddenSize, this.outputSize);
+      const d = config.hiddenSize;
+      this.network = (params, x, steps) => {
+        const e = this.ensembleSize;
+        const rows = x.shape[1]!;
+        const embedded = tf.reshape(encoder.apply(params, x), [e, rows / steps, steps, d]);
+        const hidden = tf.reshape(lm.apply(params, embedded), [e, rows, d]);
+        return head.apply(params, hidden, { inputGradient: true });
+      };
+      this.lmBackbone = lm;
+      this.rowsPerPass = 1024;
+      this.sequenceLength = config.contextLength;
     } else if (config.backbone === 'transformer') {
       if (config.hiddenSize % config.heads !== 0)
         throw new InvalidOptionError(
@@ -459,6 +523,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     if (this.params.built) return;
     await initBackend();
     this.params.build();
+    this.lmBackbone?.loadPretrained(this.params);
   }
 
   /** The statistics of the data last fitted on. */
@@ -1460,6 +1525,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   /** Releases the parameters. */
   dispose(): void {
     this.params.dispose();
+    this.lmBackbone?.dispose();
   }
 }
 

@@ -302,6 +302,14 @@ export class WmgymLm {
     writeJsonAtomic(join(dir, CONFIG_FILE), file);
   }
 
+  /**
+   * The sizes of the model saved in `dir` (from its `config.json`, without loading the weights).
+   * @throws {@link MalformedFileError} for a missing or damaged `config.json`.
+   */
+  static savedConfig(dir: string): WmgymLmConfig {
+    return readConfigFile(dir).config;
+  }
+
   /** The metadata saved with the model in `dir` (from its `config.json`). */
   static metadata(dir: string): Record<string, unknown> {
     return readConfigFile(dir).metadata;

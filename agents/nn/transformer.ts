@@ -73,6 +73,12 @@ export interface TransformerOptions {
   positionEmbeddings?: boolean;
   /** Independent transformers evaluated as one batched network. @defaultValue 1 */
   ensemble?: number;
+  /**
+   * End with the final LayerNorm (`ln_f`); off for the lower blocks of a transformer split in two
+   * (the world model's `lm` backbone runs a pretrained model's frozen lower blocks, then its
+   * trained top block and `ln_f`). @defaultValue true
+   */
+  finalNorm?: boolean;
 }
 
 /** A {@link Transformer}'s resolved options (every field set). */
@@ -95,6 +101,8 @@ export interface TransformerConfig {
   readonly positionEmbeddings: boolean;
   /** Ensemble size E. */
   readonly ensemble: number;
+  /** Whether the final LayerNorm is applied (and has weights). */
+  readonly finalNorm: boolean;
 }
 
 /** Options of {@link Transformer.apply}. */
@@ -156,6 +164,7 @@ const RULES: ConfigRules<Omit<TransformerConfig, 'name'>> = {
   activation: { kind: 'choice', values: ['gelu', 'relu'] },
   positionEmbeddings: { kind: 'boolean' },
   ensemble: { kind: 'number', integer: true, min: 1 },
+  finalNorm: { kind: 'boolean' },
 };
 
 /** A causal pre-LayerNorm transformer (GPT-2 layout) whose weights live in a {@link ParameterSet}. */
@@ -163,7 +172,7 @@ export class Transformer {
   /** The resolved options. */
   readonly config: TransformerConfig;
   private readonly blocks: LayerNames[];
-  private readonly final: NormNames;
+  private readonly final: NormNames | undefined;
   private readonly pos: string | undefined;
   private readonly masks = new Map<number, Float32Array>();
 
@@ -209,7 +218,7 @@ export class Transformer {
         out: linear(`${p}.out`, m, d, true),
       });
     }
-    this.final = norm(`${name}.lnf`);
+    this.final = this.config.finalNorm ? norm(`${name}.lnf`) : undefined;
 
     // Member-major draws: member 0 consumes the generator as a single transformer would.
     const residualStd = INIT_STD / Math.sqrt(2 * layers);
@@ -317,7 +326,10 @@ export class Transformer {
         dense(f, params[layer.out.w]!, params[layer.out.b]!, 'linear', true, weightGradient),
       );
     });
-    const y = layerNorm(h, params[this.final.gain]!, params[this.final.bias]!, weightGradient);
+    const y =
+      this.final === undefined
+        ? h
+        : layerNorm(h, params[this.final.gain]!, params[this.final.bias]!, weightGradient);
     return tf.reshape(y, [e, b, steps, d]);
   }
 
@@ -420,7 +432,10 @@ export class Transformer {
         if (!relu) f = gelu(f);
         h = tf.add(h, dense(f, params[layer.out.w]!, params[layer.out.b]!, 'linear', false, false));
       });
-      const y = layerNorm(h, params[this.final.gain]!, params[this.final.bias]!, false);
+      const y =
+        this.final === undefined
+          ? h
+          : layerNorm(h, params[this.final.gain]!, params[this.final.bias]!, false);
       return { hidden: tf.reshape<tf.Rank.R4>(y, [e, b, steps, d]), keys, values };
     });
     return {
@@ -467,6 +482,7 @@ export function resolveTransformerConfig(options: TransformerOptions): Transform
     activation: 'gelu',
     positionEmbeddings: true,
     ensemble: 1,
+    finalNorm: true,
   };
   const config = resolveConfig(name, defaults, RULES, rest);
   if (config.modelSize % config.heads !== 0)

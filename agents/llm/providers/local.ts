@@ -138,7 +138,7 @@ export class LocalLanguageModel implements LanguageModel {
       throw new InvalidOptionError('local provider path', path, "a saved wmgym-lm model's folder");
     checkSeed(seed, 'local provider seed');
     checkMaxTokens(maxTokens, 'local provider maxTokens');
-    const folder = path === undefined ? defaultModelPath() : resolve(path);
+    const folder = path === undefined ? shippedModelPath() : resolve(path);
     if (!existsSync(join(folder, 'config.json')))
       throw new MalformedFileError(
         join(folder, 'config.json'),
@@ -278,8 +278,12 @@ function checkMaxTokens(value: unknown, option: string): void {
     throw new InvalidOptionError(option, value, 'a positive integer');
 }
 
-/** `models/wmgym-lm` of the wmgym package: the nearest folder above this module with wmgym's package.json. */
-function defaultModelPath(): string {
+/**
+ * `models/wmgym-lm` of the wmgym package (the shipped wmgym-lm): the nearest folder above this
+ * module with wmgym's package.json.
+ * @throws {@link InvalidOptionError} when no such folder is found.
+ */
+export function shippedModelPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');

@@ -489,3 +489,28 @@ test('decoding past the context, with a disposed cache or with another batch thr
   t.throws(() => full.cache.repeat(0), { instanceOf: InvalidOptionError });
   full.cache.dispose();
 });
+
+test('finalNorm: false leaves out ln_f: the same blocks then give the hidden states ln_f normalises', (t) => {
+  const withNorm = build({}, 4);
+  const without = build({ finalNorm: false }, 4);
+  t.true(withNorm.params.pieces.some((p) => p.name === 'tf.lnf.gain'));
+  t.false(without.params.pieces.some((p) => p.name.includes('.lnf.')));
+  // Same draws up to ln_f (it comes last), so the blocks are the same weights.
+  t.deepEqual(
+    Array.from(without.params.read()),
+    Array.from(withNorm.params.read().subarray(0, without.params.size)),
+  );
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 3 * 4 * 8 }, (_, i) => Math.sin(i)),
+    [1, 3, 4, 8],
+  );
+  const raw = without.block.apply(without.params.views(), x);
+  const normed = withNorm.block.apply(withNorm.params.views(), x);
+  const mean = tf.mean(raw, -1, true);
+  const std = tf.sqrt(tf.add(tf.mean(tf.square(tf.sub(raw, mean)), -1, true), 1e-5));
+  const expected = tf.div(tf.sub(raw, mean), std);
+  t.true(maxAbs(normed.dataSync(), expected.dataSync()) < 1e-4);
+  // The un-normalised states are not unit-scaled.
+  t.true(maxAbs(raw.dataSync(), expected.dataSync()) > 1e-2);
+  tf.dispose([x, raw, normed, mean, std, expected]);
+});
