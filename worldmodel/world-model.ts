@@ -338,6 +338,20 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const init = new Rng(config.seed);
     this.rng = init.spawn();
     this.params = new ParameterSet('worldmodel');
+    const mlp = (name: string, inputSize: number, hiddenSizes: number[], outputSize: number) =>
+      new Mlp(
+        this.params,
+        {
+          name,
+          inputSize,
+          hiddenSizes,
+          outputSize,
+          activation: 'relu',
+          init: 'fan-in-uniform',
+          ensemble: this.ensembleSize,
+        },
+        init,
+      );
     if (config.backbone === 'grid') {
       const grid = new GridBackbone(
         this.params,
@@ -359,97 +373,62 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       // Per pass at most ~2^15 cell rows per member: bounded memory on any grid.
       this.rowsPerPass = Math.max(1, Math.floor(32_768 / grid.cells));
       this.sequenceLength = 1;
-    } else if (config.backbone === 'lm') {
-      const lm = new LmBackbone(
-        this.params,
-        {
-          path: config.languageModel === '' ? shippedModelPath() : config.languageModel,
-          tuning: config.lmTuning,
-          ensemble: this.ensembleSize,
-        },
-        init,
-      );
-      if (config.hiddenSize !== lm.modelSize)
-        throw new InvalidOptionError(
-          'WorldModel.hiddenSize',
-          config.hiddenSize,
-          `${lm.modelSize}, the width of the language model of the lm backbone`,
-        );
-      if (config.contextLength > lm.contextLength)
-        throw new InvalidOptionError(
-          'WorldModel.contextLength',
-          config.contextLength,
-          `at most ${lm.contextLength}, the context of the language model of the lm backbone`,
-        );
-      const linear = (name: string, inputSize: number, outputSize: number): Mlp =>
-        new Mlp(
+    } else if (config.backbone === 'transformer' || config.backbone === 'lm') {
+      // sEmb + aEmb (one weight), a causal transformer over the window, then the heads.
+      const encoder = mlp('encoder', this.inputSize, [], config.hiddenSize);
+      let body: (params: ParameterTensors, embedded: tf.Tensor) => tf.Tensor;
+      if (config.backbone === 'lm') {
+        const lm = new LmBackbone(
           this.params,
           {
-            name,
-            inputSize,
-            hiddenSizes: [],
-            outputSize,
-            activation: 'relu',
-            init: 'fan-in-uniform',
+            path: config.languageModel === '' ? shippedModelPath() : config.languageModel,
+            tuning: config.lmTuning,
             ensemble: this.ensembleSize,
           },
           init,
         );
-      const encoder = linear('encoder', this.inputSize, config.hiddenSize);
-      const head = linear('head', config.hiddenSize, this.outputSize);
+        if (config.hiddenSize !== lm.modelSize)
+          throw new InvalidOptionError(
+            'WorldModel.hiddenSize',
+            config.hiddenSize,
+            `${lm.modelSize}, the width of the language model of the lm backbone`,
+          );
+        if (config.contextLength > lm.contextLength)
+          throw new InvalidOptionError(
+            'WorldModel.contextLength',
+            config.contextLength,
+            `at most ${lm.contextLength}, the context of the language model of the lm backbone`,
+          );
+        this.lmBackbone = lm;
+        body = (params, embedded) => lm.apply(params, embedded);
+      } else {
+        if (config.hiddenSize % config.heads !== 0)
+          throw new InvalidOptionError(
+            'WorldModel.hiddenSize',
+            config.hiddenSize,
+            `a multiple of heads (${config.heads}) for the transformer backbone`,
+          );
+        const block = new Transformer(
+          this.params,
+          {
+            name: 'backbone',
+            modelSize: config.hiddenSize,
+            heads: config.heads,
+            layers: config.layers,
+            contextLength: config.contextLength,
+            ensemble: this.ensembleSize,
+          },
+          init,
+        );
+        body = (params, embedded) => block.apply(params, embedded);
+      }
+      const head = mlp('head', config.hiddenSize, [], this.outputSize);
       const d = config.hiddenSize;
       this.network = (params, x, steps) => {
         const e = this.ensembleSize;
         const rows = x.shape[1]!;
         const embedded = tf.reshape(encoder.apply(params, x), [e, rows / steps, steps, d]);
-        const hidden = tf.reshape(lm.apply(params, embedded), [e, rows, d]);
-        return head.apply(params, hidden, { inputGradient: true });
-      };
-      this.lmBackbone = lm;
-      this.rowsPerPass = 1024;
-      this.sequenceLength = config.contextLength;
-    } else if (config.backbone === 'transformer') {
-      if (config.hiddenSize % config.heads !== 0)
-        throw new InvalidOptionError(
-          'WorldModel.hiddenSize',
-          config.hiddenSize,
-          `a multiple of heads (${config.heads}) for the transformer backbone`,
-        );
-      const linear = (name: string, inputSize: number, outputSize: number): Mlp =>
-        new Mlp(
-          this.params,
-          {
-            name,
-            inputSize,
-            hiddenSizes: [],
-            outputSize,
-            activation: 'relu',
-            init: 'fan-in-uniform',
-            ensemble: this.ensembleSize,
-          },
-          init,
-        );
-      // sEmb + aEmb (one weight), the transformer over the window, then the heads.
-      const encoder = linear('encoder', this.inputSize, config.hiddenSize);
-      const block = new Transformer(
-        this.params,
-        {
-          name: 'backbone',
-          modelSize: config.hiddenSize,
-          heads: config.heads,
-          layers: config.layers,
-          contextLength: config.contextLength,
-          ensemble: this.ensembleSize,
-        },
-        init,
-      );
-      const head = linear('head', config.hiddenSize, this.outputSize);
-      const d = config.hiddenSize;
-      this.network = (params, x, steps) => {
-        const e = this.ensembleSize;
-        const rows = x.shape[1]!;
-        const embedded = tf.reshape(encoder.apply(params, x), [e, rows / steps, steps, d]);
-        const hidden = tf.reshape(block.apply(params, embedded), [e, rows, d]);
+        const hidden = tf.reshape(body(params, embedded), [e, rows, d]);
         return head.apply(params, hidden, { inputGradient: true });
       };
       this.rowsPerPass = 1024;
@@ -460,20 +439,6 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
           'WorldModel.grid',
           config.grid,
           '[] unless backbone is "grid"',
-        );
-      const mlp = (name: string, inputSize: number, hiddenSizes: number[], outputSize: number) =>
-        new Mlp(
-          this.params,
-          {
-            name,
-            inputSize,
-            hiddenSizes,
-            outputSize,
-            activation: 'relu',
-            init: 'fan-in-uniform',
-            ensemble: this.ensembleSize,
-          },
-          init,
         );
       // sEmb + aEmb: the state and action encoders are one weight, so their sum is one product.
       const encoder = mlp('encoder', this.inputSize, [], config.hiddenSize);

@@ -2,12 +2,13 @@ import test from 'ava';
 import { join } from 'node:path';
 import { initBackend } from '../../agents/nn/backend.js';
 import { WmgymLm } from '../../agents/llm/wmgym-lm.js';
+import { shippedModelPath } from '../../agents/llm/providers/local.js';
 import { InvalidOptionError, MalformedFileError } from '../../envs/core/errors.js';
 import { Box } from '../../envs/core/space.js';
-import { Rng } from '../../envs/core/rng.js';
-import { WorldModelTrainer, type TransitionData } from '../../worldmodel/trainer.js';
+import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { WorldModel, type WorldModelOptions } from '../../worldmodel/world-model.js';
 import { tempRunDir } from '../helpers/run-dir.js';
+import { velocityData } from '../helpers/velocity-data.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -28,33 +29,6 @@ function savedLm(t: { teardown(f: () => void): void }, seed = 5): { dir: string;
   lm.save(dir);
   t.teardown(() => lm.dispose());
   return { dir, lm };
-}
-
-/** x' = x + v per trajectory (v drawn per trajectory), reward −x'². */
-function velocityData(trajectories: number, length: number, seed: number): TransitionData {
-  const rng = new Rng(seed);
-  const n = trajectories * length;
-  const data: TransitionData = {
-    size: n,
-    states: new Float32Array(n),
-    actions: new Float32Array(n),
-    nextStates: new Float32Array(n),
-    rewards: new Float32Array(n),
-    terminated: new Float32Array(n),
-  };
-  for (let tr = 0; tr < trajectories; tr++) {
-    let x = rng.uniform(-1, 1);
-    const v = rng.uniform(-0.3, 0.3);
-    for (let i = 0; i < length; i++) {
-      const k = tr * length + i;
-      data.states[k] = x;
-      data.actions[k] = rng.uniform(-1, 1);
-      x += v;
-      data.nextStates[k] = x;
-      data.rewards[k] = -x * x;
-    }
-  }
-  return data;
 }
 
 const options = (dir: string, extra: WorldModelOptions = {}): WorldModelOptions => ({
@@ -190,4 +164,23 @@ test('lm backbone options are checked', (t) => {
   t.throws(() => WorldModel.create(spaces, options(dir, { lmTuning: 'lora' as 'top' })), {
     instanceOf: InvalidOptionError,
   });
+});
+
+test("the world model's lm backbone runs on the shipped model by default", async (t) => {
+  const spaces = {
+    observationSpace: new Box({ low: -10, high: 10, shape: [3] }),
+    actionSpace: new Box({ low: -1, high: 1, shape: [1] }),
+  };
+  const model = WorldModel.create(spaces, {
+    backbone: 'lm',
+    hiddenSize: WmgymLm.savedConfig(shippedModelPath()).modelSize,
+    contextLength: 4,
+    ensembleSize: 2,
+    elites: 2,
+  });
+  await model.ready();
+  t.teardown(() => model.dispose());
+  const out = model.predict(Float32Array.of(0.1, -0.2, 0.3), Float32Array.of(0.5));
+  t.is(out.nextStates.length, 3);
+  t.true(Array.from(out.nextStates).every(Number.isFinite));
 });

@@ -2,13 +2,9 @@ import test from 'ava';
 import { initBackend } from '../../agents/nn/backend.js';
 import { InvalidOptionError, InvalidValueError } from '../../envs/core/errors.js';
 import { Box } from '../../envs/core/space.js';
-import { Rng } from '../../envs/core/rng.js';
-import {
-  WorldModelTrainer,
-  contiguousWindows,
-  type TransitionData,
-} from '../../worldmodel/trainer.js';
+import { WorldModelTrainer, contiguousWindows } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
+import { velocityData } from '../helpers/velocity-data.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -18,36 +14,6 @@ const spaces = {
   observationSpace: new Box({ low: -10, high: 10, shape: [1] }),
   actionSpace: new Box({ low: -1, high: 1, shape: [1] }),
 };
-
-/**
- * Constant-velocity trajectories observed by position only: x' = x + v with v drawn per
- * trajectory, so the next position follows from the last two (history), not from x alone.
- */
-function velocityData(trajectories: number, length: number, seed: number): TransitionData {
-  const rng = new Rng(seed);
-  const n = trajectories * length;
-  const data: TransitionData = {
-    size: n,
-    states: new Float32Array(n),
-    actions: new Float32Array(n),
-    nextStates: new Float32Array(n),
-    rewards: new Float32Array(n),
-    terminated: new Float32Array(n),
-  };
-  for (let t = 0; t < trajectories; t++) {
-    let x = rng.uniform(-1, 1);
-    const v = rng.uniform(-0.3, 0.3);
-    for (let i = 0; i < length; i++) {
-      const k = t * length + i;
-      data.states[k] = x;
-      data.actions[k] = rng.uniform(-1, 1);
-      x += v;
-      data.nextStates[k] = x;
-      data.rewards[k] = -x * x;
-    }
-  }
-  return data;
-}
 
 const transformer = {
   backbone: 'transformer' as const,
