@@ -10,8 +10,14 @@
  *   global gradient-norm clipping.
  * - **Learning rate**: linear warm-up `lr·(s + 1)/(warmup + 1)` for `warmupSteps` steps, then a
  *   cosine from `learningRate` down to `minLearningRate` at `totalSteps` (held there after).
+ * - **Weights per token** (optional, `trainWeights`): the loss of a batch is the weighted mean of
+ *   its positions' cross-entropy, each position weighted by the weight of the token it predicts —
+ *   supervised fine-tuning's loss mask: answers weigh 1, the prompts before them less (a window
+ *   whose weights are all 0 is drawn again).
  * - **Held-out loss** ({@link LmTrainer.evaluate}): mean next-token cross-entropy (nats) and its
- *   perplexity over non-overlapping windows from the start of the validation stream.
+ *   perplexity over non-overlapping windows from the start of the validation stream, every
+ *   position counted; with `validationWeights`, also the weighted mean (for instance the loss on
+ *   the answers only).
  * - **Determinism**: the same model seed, data and options give the same weights on one backend
  *   (and thread count). A checkpoint ({@link LmTrainer.saveCheckpoint}) holds everything a step
  *   depends on — float32 weights, the optimiser's moments and step, the batch generator's state
@@ -84,6 +90,13 @@ export interface LmTrainingData {
   train: Int32Array;
   /** A held-out stream for {@link LmTrainer.evaluate} (at least 2 tokens). */
   validation?: Int32Array | undefined;
+  /**
+   * The weight of predicting each token of `train` (same length; finite, ≥ 0; index 0, the first
+   * token, is never predicted). @defaultValue every token weighs 1
+   */
+  trainWeights?: Float32Array | undefined;
+  /** The weight of each token of `validation`, for {@link LmEvaluation.weighted}. */
+  validationWeights?: Float32Array | undefined;
 }
 
 /** What one optimiser step reports. */
@@ -106,6 +119,11 @@ export interface LmEvaluation {
   perplexity: number;
   /** Positions evaluated. */
   tokens: number;
+  /**
+   * With `validationWeights`: the weighted mean cross-entropy over the same windows and the sum
+   * of the weights counted (absent when the windows hold no weight).
+   */
+  weighted?: { loss: number; tokens: number };
 }
 
 /** What the progress callback of {@link LmTrainer.train} receives after every step. */
@@ -192,7 +210,8 @@ interface TrainerJson {
   step: number;
   rng: RngState;
   optimizer: { step: number; values: number; crc32: number };
-  data: { tokens: number; crc32: number };
+  /** `weightsCrc32`: the training weights' checksum, when the run has weights. */
+  data: { tokens: number; crc32: number; weightsCrc32?: number };
 }
 
 /** Trains a {@link WmgymLm}; see the module comment. */
@@ -203,12 +222,15 @@ export class LmTrainer {
   readonly config: LmTrainerConfig;
   private readonly trainTokens: Int32Array;
   private readonly validationTokens: Int32Array | undefined;
+  private readonly trainWeights: Float32Array | undefined;
+  private readonly validationWeights: Float32Array | undefined;
   private readonly optimizer: Adam;
-  private readonly fingerprint: { tokens: number; crc32: number };
+  private readonly fingerprint: TrainerJson['data'];
   private rng: Rng;
   private steps = 0;
   private readonly inputs: Int32Array;
   private readonly targets: Int32Array;
+  private readonly mask: Float32Array;
 
   /**
    * @throws {@link InvalidOptionError} for a bad option, a sequence longer than the model's
@@ -257,7 +279,28 @@ export class LmTrainer {
       data.validation === undefined
         ? undefined
         : checkStream(data.validation, 'LmTrainer data.validation', 2, model.config.vocabSize);
+    this.trainWeights = checkWeights(
+      data.trainWeights,
+      this.trainTokens,
+      'LmTrainer data.trainWeights',
+    );
+    if (data.validationWeights !== undefined && this.validationTokens === undefined)
+      throw new InvalidOptionError(
+        'LmTrainer data.validationWeights',
+        `${formatValue(data.validationWeights)} without data.validation`,
+        'weights of a validation stream (give data.validation too)',
+      );
+    this.validationWeights =
+      this.validationTokens === undefined
+        ? undefined
+        : checkWeights(
+            data.validationWeights,
+            this.validationTokens,
+            'LmTrainer data.validationWeights',
+          );
     this.fingerprint = { tokens: this.trainTokens.length, crc32: streamCrc(this.trainTokens) };
+    if (this.trainWeights !== undefined)
+      this.fingerprint.weightsCrc32 = streamCrc(this.trainWeights);
     this.optimizer = new Adam(model.params, {
       learningRate: this.config.learningRate,
       beta1: this.config.beta1,
@@ -270,6 +313,7 @@ export class LmTrainer {
     this.rng = new Rng(this.config.seed);
     this.inputs = new Int32Array(b * t);
     this.targets = new Int32Array(b * t);
+    this.mask = new Float32Array(b * t);
   }
 
   /**
@@ -444,23 +488,40 @@ export class LmTrainer {
       1,
       Math.min(Math.floor((data.length - 1) / t), Math.floor(this.config.evalTokens / t)),
     );
+    const weights = this.validationWeights;
     let total = 0;
     let tokens = 0;
+    let weightedTotal = 0;
+    let weightSum = 0;
     for (let w = 0; w < windows; w += this.config.batchSize) {
       const b = Math.min(this.config.batchSize, windows - w);
       const inputs = new Int32Array(b * t);
       const targets = new Int32Array(b * t);
+      const mask = weights === undefined ? undefined : new Float32Array(b * t);
+      let counted = 0;
       for (let r = 0; r < b; r++) {
         const at = (w + r) * t;
         inputs.set(data.subarray(at, at + t), r * t);
         targets.set(data.subarray(at + 1, at + t + 1), r * t);
+        if (mask !== undefined) {
+          const row = weights!.subarray(at + 1, at + t + 1);
+          mask.set(row, r * t);
+          for (let i = 0; i < t; i++) counted += row[i]!;
+        }
       }
       const result = this.model.likelihood({ batch: b, steps: t, inputs, targets });
       total += result.total;
       tokens += result.tokens;
+      if (mask !== undefined && counted > 0) {
+        const part = this.model.likelihood({ batch: b, steps: t, inputs, targets, mask });
+        weightedTotal += part.total;
+        weightSum += part.tokens;
+      }
     }
     const loss = total / tokens;
-    return { loss, perplexity: Math.exp(loss), tokens };
+    const evaluation: LmEvaluation = { loss, perplexity: Math.exp(loss), tokens };
+    if (weightSum > 0) evaluation.weighted = { loss: weightedTotal / weightSum, tokens: weightSum };
+    return evaluation;
   }
 
   /** The state a step depends on (copies). */
@@ -546,27 +607,49 @@ export class LmTrainer {
     this.optimizer.dispose();
   }
 
-  /** A batch of windows with seeded starts (reuses two buffers). */
+  /**
+   * A batch of windows with seeded starts (reuses its buffers); with training weights, a window
+   * whose weights are all 0 is drawn again.
+   * @throws {@link InvalidStateError} when 1,000 draws in a row find no weight.
+   */
   private drawBatch(): TokenBatch {
     const { batchSize: b, sequenceLength: t } = this.config;
     const data = this.trainTokens;
+    const weights = this.trainWeights;
     for (let r = 0; r < b; r++) {
-      const at = this.rng.integer(0, data.length - t);
+      let at = this.rng.integer(0, data.length - t);
+      if (weights !== undefined) {
+        for (let attempt = 1; sum(weights, at + 1, at + t + 1) === 0; attempt++) {
+          if (attempt === 1000)
+            throw new InvalidStateError(
+              'LmTrainer batch',
+              'windows with some weight',
+              `1,000 windows of ${t} tokens in a row whose trainWeights are all 0`,
+            );
+          at = this.rng.integer(0, data.length - t);
+        }
+        this.mask.set(weights.subarray(at + 1, at + t + 1), r * t);
+      }
       this.inputs.set(data.subarray(at, at + t), r * t);
       this.targets.set(data.subarray(at + 1, at + t + 1), r * t);
     }
-    return { batch: b, steps: t, inputs: this.inputs, targets: this.targets };
+    const batch: TokenBatch = { batch: b, steps: t, inputs: this.inputs, targets: this.targets };
+    if (weights !== undefined) batch.mask = this.mask;
+    return batch;
   }
 
   private checkData(saved: TrainerJson, file: string): void {
+    const weights = (d: TrainerJson['data']): string =>
+      d.weightsCrc32 === undefined ? 'no weights' : `weights CRC-32 ${d.weightsCrc32}`;
     if (
       saved.data.tokens !== this.fingerprint.tokens ||
-      saved.data.crc32 !== this.fingerprint.crc32
+      saved.data.crc32 !== this.fingerprint.crc32 ||
+      saved.data.weightsCrc32 !== this.fingerprint.weightsCrc32
     )
       throw new InvalidStateError(
         `training data of the checkpoint ${file}`,
-        `the stream it trained on (${saved.data.tokens} tokens, CRC-32 ${saved.data.crc32})`,
-        `${this.fingerprint.tokens} tokens, CRC-32 ${this.fingerprint.crc32}`,
+        `the stream it trained on (${saved.data.tokens} tokens, CRC-32 ${saved.data.crc32}, ${weights(saved.data)})`,
+        `${this.fingerprint.tokens} tokens, CRC-32 ${this.fingerprint.crc32}, ${weights(this.fingerprint)}`,
       );
   }
 }
@@ -588,12 +671,48 @@ function checkStream(stream: unknown, what: string, least: number, vocabSize: nu
   return stream;
 }
 
+function checkWeights(
+  weights: unknown,
+  stream: Int32Array,
+  what: string,
+): Float32Array | undefined {
+  if (weights === undefined) return undefined;
+  if (!(weights instanceof Float32Array))
+    throw new InvalidOptionError(
+      what,
+      formatValue(weights),
+      'a Float32Array, one weight per token',
+    );
+  if (weights.length !== stream.length)
+    throw new InvalidOptionError(
+      what,
+      `${weights.length} weights`,
+      `one weight per token of the stream (${stream.length})`,
+    );
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new InvalidOptionError(`${what}[${i}]`, w, 'a finite weight ≥ 0');
+    if (i > 0) total += w;
+  }
+  if (total === 0)
+    throw new InvalidOptionError(what, 'weights that are all 0', 'some token with a weight > 0');
+  return weights;
+}
+
+function sum(values: Float32Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += values[i]!;
+  return s;
+}
+
 function checkCount(value: number, option: string, least: number): void {
   if (!Number.isSafeInteger(value) || value < least)
     throw new InvalidOptionError(option, value, `an integer ≥ ${least}`);
 }
 
-function streamCrc(stream: Int32Array): number {
+function streamCrc(stream: Int32Array | Float32Array): number {
   return crc32(new Uint8Array(stream.buffer, stream.byteOffset, stream.byteLength));
 }
 
@@ -633,14 +752,15 @@ function readTrainerJson(path: string): TrainerJson {
     typeof o.crc32 !== 'number'
   )
     fail('$.optimizer', `expected {step, values, crc32}, received ${formatValue(o)}`);
-  const d = json.data as Partial<Record<'tokens' | 'crc32', unknown>> | null;
+  const d = json.data as Partial<Record<'tokens' | 'crc32' | 'weightsCrc32', unknown>> | null;
   if (
     typeof d !== 'object' ||
     d === null ||
     typeof d.tokens !== 'number' ||
-    typeof d.crc32 !== 'number'
+    typeof d.crc32 !== 'number' ||
+    (d.weightsCrc32 !== undefined && typeof d.weightsCrc32 !== 'number')
   )
-    fail('$.data', `expected {tokens, crc32}, received ${formatValue(d)}`);
+    fail('$.data', `expected {tokens, crc32, weightsCrc32?}, received ${formatValue(d)}`);
   return json as TrainerJson;
 }
 

@@ -1,13 +1,14 @@
 /**
- * `npm run bench -- lm <success | prior | speed> [options]`: the figures of wmgym-lm (or of any
- * model `--provider` / `--path` name), on held-out seeds (500,000 on: below the corpus's
+ * `npm run bench -- lm <success | prior | speed> [options]`: the figures of wmgym-lm (or of the
+ * wmgym-lm saved in the folder `--path` names), on held-out seeds (500,000 on: below the corpus's
  * 1,000,000, and never trained on).
  *
  * - `success`: the pure-LLM agent (`LlmAgent`) on GridNav Task-k5/k10/k20 and TextWorld
  *   Quest-k5/k10/k20, `--tasks N` tasks each (default 100; task i is the episode of seed
- *   500,000 + i), in `--modes rank,generate` (default both); an episode is cut after 2k steps (the
- *   study's k-step tasks; the prompt states that budget). Success rate, invalid-action rate
- *   (random fallbacks per step), seconds.
+ *   500,000 + i), in `--modes rank,generate,random` (default all three; `random` is the baseline
+ *   measured in the same run: `RandomAgent`, uniform over the allowed actions); an episode is cut
+ *   after 2k steps (the study's k-step tasks; the prompt states that budget). Success rate,
+ *   invalid-action rate (random fallbacks per step), seconds.
  * - `prior`: the language prior (`LanguagePrior`) on `--transitions N` random-play transitions per
  *   environment (default 200; held-out seeds): exact match of the whole next state and F1 over the
  *   entries that changed (in the truth or the prediction) for GridNav Task-k10 and TextWorld
@@ -28,6 +29,7 @@ import { spacesOf } from '../../agents/agent.js';
 import { evaluate } from '../../agents/loop.js';
 import { initBackend } from '../../agents/nn/backend.js';
 import { LlmAgent, type LlmMode } from '../../agents/llm/llm-agent.js';
+import { RandomAgent } from '../../agents/random.js';
 import { LanguagePrior, stateTextCodec } from '../../agents/llm/prior.js';
 import { createLanguageModel, type LanguageModel } from '../../agents/llm/language-model.js';
 import '../../agents/llm/providers/index.js';
@@ -43,7 +45,7 @@ interface Args {
   part: string;
   tasks: number;
   transitions: number;
-  modes: LlmMode[];
+  modes: (LlmMode | 'random')[];
   envs: string[];
   path: string | undefined;
 }
@@ -70,7 +72,10 @@ async function success(model: LanguageModel, args: Args): Promise<unknown> {
   )) {
     for (const mode of args.modes) {
       const env = makeEnv(id);
-      const agent = LlmAgent.create(spacesOf(env), { model, mode });
+      const agent =
+        mode === 'random'
+          ? RandomAgent.create(spacesOf(env), { seed: HELD_OUT })
+          : LlmAgent.create(spacesOf(env), { model, mode });
       const started = performance.now();
       let solved = 0;
       let steps = 0;
@@ -96,12 +101,12 @@ async function success(model: LanguageModel, args: Args): Promise<unknown> {
         seeds: [HELD_OUT, HELD_OUT + args.tasks - 1],
         maxEpisodeSteps: 2 * k,
         successRate: solved / args.tasks,
-        invalidActionRate: steps === 0 ? 0 : invalid / steps,
+        invalidActionRate: mode === 'random' ? null : steps === 0 ? 0 : invalid / steps,
         steps,
         seconds: round((performance.now() - started) / 1000),
       };
       process.stderr.write(
-        `${id} ${mode}: ${solved}/${args.tasks}, invalid ${round(row.invalidActionRate)}\n`,
+        `${id} ${mode}: ${solved}/${args.tasks}, invalid ${row.invalidActionRate === null ? '-' : round(row.invalidActionRate)}\n`,
       );
       rows.push(row);
     }
@@ -270,7 +275,7 @@ function parseArgs(argv: string[]): Args {
     part,
     tasks: 100,
     transitions: 200,
-    modes: ['rank', 'generate'],
+    modes: ['rank', 'generate', 'random'],
     envs: [],
     path: undefined,
   };
@@ -288,9 +293,9 @@ function parseArgs(argv: string[]): Args {
       else args.transitions = n;
     } else if (flag === '--modes') {
       const modes = value.split(',');
-      if (!modes.every((m) => m === 'rank' || m === 'generate'))
+      if (!modes.every((m) => m === 'rank' || m === 'generate' || m === 'random'))
         throw new Error(
-          `bench lm: --modes takes rank and/or generate, received ${JSON.stringify(value)}`,
+          `bench lm: --modes takes rank, generate and/or random, received ${JSON.stringify(value)}`,
         );
       args.modes = modes;
     } else if (flag === '--env') args.envs = value.split(',');

@@ -28,7 +28,7 @@ import '../../envs/index.js';
 import { make } from '../../envs/core/registry.js';
 import type { Env, Info } from '../../envs/core/env.js';
 import { Discrete } from '../../envs/core/space.js';
-import { InvalidOptionError, formatValue } from '../../envs/core/errors.js';
+import { InvalidOptionError } from '../../envs/core/errors.js';
 import { Rng } from '../../envs/core/rng.js';
 import { GridNavEnv } from '../../envs/gridnav/gridnav-env.js';
 import { TextWorldEnv } from '../../envs/textworld/textworld.js';
@@ -38,10 +38,17 @@ import {
   advanceTurns,
   promptInputOf,
   recordTurn,
+  renderPrompt,
   renderTrainingExample,
+  type PromptInput,
   type PromptTurns,
 } from '../../agents/llm/prompts.js';
-import { renderPriorExample, stateTextCodec, type StateTextCodec } from '../../agents/llm/prior.js';
+import {
+  formatPriorAnswer,
+  renderPriorExample,
+  stateTextCodec,
+  type StateTextCodec,
+} from '../../agents/llm/prior.js';
 
 /** The lowest seed the corpus may use: seeds below belong to evaluation. */
 export const CORPUS_SEED_MIN = 1_000_000;
@@ -119,6 +126,11 @@ export interface CorpusDocument {
   seed: number;
   format: CorpusFormat;
   text: string;
+  /**
+   * Where the answer begins in `text`: before it, the request exactly as the agent or the prior
+   * sends it (what a provider encodes as the prompt); from it, what the model is to write.
+   */
+  completionStart: number;
 }
 
 /**
@@ -133,7 +145,7 @@ export function checkCorpusSeeds(seedStart: unknown, count = 1): void {
   )
     throw new InvalidOptionError(
       'corpus seedStart',
-      formatValue(seedStart),
+      seedStart,
       `an integer >= ${CORPUS_SEED_MIN} (seeds below belong to evaluation: tests, benchmarks, experiments)`,
     );
   if (!Number.isSafeInteger(seedStart + count))
@@ -151,26 +163,18 @@ export function* corpusDocuments(options: CorpusOptions): Generator<CorpusDocume
   const maxSteps = positive(options.maxSteps ?? 40, 'corpus maxSteps');
   const historyLength = options.historyLength ?? DEFAULT_HISTORY_LENGTH;
   if (!Number.isSafeInteger(historyLength) || historyLength < 0)
-    throw new InvalidOptionError(
-      'corpus historyLength',
-      formatValue(historyLength),
-      'an integer >= 0',
-    );
+    throw new InvalidOptionError('corpus historyLength', historyLength, 'an integer >= 0');
   const epsilons = options.epsilons ?? [0, 0.2, 0.5, 1];
   if (epsilons.length === 0 || epsilons.some((e) => !(e >= 0 && e <= 1)))
-    throw new InvalidOptionError(
-      'corpus epsilons',
-      formatValue(epsilons),
-      'numbers in [0, 1], at least one',
-    );
+    throw new InvalidOptionError('corpus epsilons', epsilons, 'numbers in [0, 1], at least one');
   const formats = new Set<CorpusFormat>(options.formats ?? ['agent', 'prior']);
   for (const f of formats as Set<string>)
     if (f !== 'agent' && f !== 'prior')
-      throw new InvalidOptionError('corpus formats', formatValue(f), '"agent" or "prior"');
+      throw new InvalidOptionError('corpus formats', f, '"agent" or "prior"');
   const counts = envs.map((e) => {
     const weight = e.weight ?? 1;
     if (!(weight > 0))
-      throw new InvalidOptionError(`corpus weight of ${e.id}`, formatValue(weight), 'a number > 0');
+      throw new InvalidOptionError(`corpus weight of ${e.id}`, weight, 'a number > 0');
     return Math.max(1, Math.round(weight * perEnv));
   });
   checkCorpusSeeds(options.seedStart, Math.max(...counts));
@@ -225,7 +229,7 @@ function* episode(
     const oracle = oracleCommand(inner, env);
     if (formats.has('agent')) {
       const input = promptInputOf(context, turns, { historyLength });
-      if (oracle !== null) yield doc(id, seed, 'agent', renderTrainingExample(input, oracle));
+      if (oracle !== null) yield agentDoc(id, seed, input, oracle);
     }
     let command: string;
     let action: unknown;
@@ -244,23 +248,21 @@ function* episode(
     if (formats.has('agent') && oracle === null) {
       // No oracle (classic control): the command syntax, labelled with the move played.
       const input = promptInputOf(context, turns, { historyLength });
-      yield doc(id, seed, 'agent', renderTrainingExample(input, command));
+      yield agentDoc(id, seed, input, command);
     }
     const state = codec.encode(observation as ArrayLike<number>);
     const result = env.step(action);
-    if (formats.has('prior'))
-      yield doc(
-        id,
-        seed,
-        'prior',
-        renderPriorExample({
-          state,
-          command: codec.commandText(action as number | ArrayLike<number>),
-          nextState: codec.encode(result.observation as ArrayLike<number>),
-          reward: result.reward,
-          done: result.terminated,
-        }),
-      );
+    if (formats.has('prior')) {
+      const example = {
+        state,
+        command: codec.commandText(action as number | ArrayLike<number>),
+        nextState: codec.encode(result.observation as ArrayLike<number>),
+        reward: result.reward,
+        done: result.terminated,
+      };
+      const text = renderPriorExample(example);
+      yield doc(id, seed, 'prior', text, text.length - formatPriorAnswer(example).length);
+    }
     recordTurn(turns, command, historyLength);
     observation = result.observation;
     info = result.info;
@@ -299,12 +301,28 @@ function admissibleCommands(env: Env, commands: readonly string[], info: Info): 
   });
 }
 
-function doc(envId: string, seed: number, format: CorpusFormat, text: string): CorpusDocument {
-  return { envId, seed, format, text };
+function agentDoc(
+  envId: string,
+  seed: number,
+  input: PromptInput,
+  command: string,
+): CorpusDocument {
+  const text = renderTrainingExample(input, command);
+  return doc(envId, seed, 'agent', text, renderPrompt({ ...input, react: false }).length);
+}
+
+function doc(
+  envId: string,
+  seed: number,
+  format: CorpusFormat,
+  text: string,
+  completionStart: number,
+): CorpusDocument {
+  return { envId, seed, format, text, completionStart };
 }
 
 function positive(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 1)
-    throw new InvalidOptionError(what, formatValue(value), 'an integer >= 1');
+    throw new InvalidOptionError(what, value, 'an integer >= 1');
   return value;
 }

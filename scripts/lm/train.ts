@@ -16,6 +16,15 @@
  * run folder is an error (nothing is overwritten). Progress: one plain line per `--print-every`
  * steps and per evaluation (step, loss, held-out perplexity, tokens/s, ETA).
  *
+ * Loss weights (supervised fine-tuning's loss mask, `LmTrainer`'s `trainWeights`): each document is
+ * encoded as a provider encodes a request — the end-of-text token, the request, then the answer
+ * on its own — and every predicted token weighs `--prompt-weight` (0.1) in the request, 1 in an
+ * agent's answer (the command) and `--prior-weight` (0.5) in the prior's answer (mostly a copy of
+ * the state asked about), so the few tokens the agent is judged on are not drowned by the text
+ * around them. Prior examples longer than the context are left out (no window could hold one
+ * whole: the larger TextWorld games'); agent prompts keep their end, as the provider does. The
+ * held-out evaluation also reports the loss on the agents' answers alone.
+ *
  * Sizes (chosen by measurement, see MODEL_CARD.md): a 4-layer, 128-wide decoder with 256 tokens of
  * context and the corpus's BPE vocabulary (at most 4,096 tokens; about 1,800 on the default
  * corpus, whose every word becomes one token), about 1.06M parameters, trains at about 2,500
@@ -26,7 +35,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../envs/core/atomic.js';
-import { InvalidOptionError, formatValue } from '../../envs/core/errors.js';
+import { InvalidOptionError } from '../../envs/core/errors.js';
 import { Rng } from '../../envs/core/rng.js';
 import { initBackend } from '../../agents/nn/backend.js';
 import { Tokenizer } from '../../agents/llm/tokenizer.js';
@@ -59,6 +68,10 @@ export interface TrainLmOptions {
   trainer: Omit<LmTrainerOptions, 'totalSteps'>;
   /** Seed of the model's initialisation. @defaultValue 0 */
   seed: number;
+  /** Loss weight of the request's tokens (an answer's weigh 1). @defaultValue 0.1 */
+  promptWeight: number;
+  /** Loss weight of the prior's answers' tokens. @defaultValue 0.5 */
+  priorWeight: number;
 }
 
 /** The training seeds start here; the held-out games start at {@link VALIDATION_SEED_START}. */
@@ -87,6 +100,8 @@ export const TRAIN_LM_DEFAULTS: TrainLmOptions = Object.freeze({
     evalTokens: 65_536,
   },
   seed: 0,
+  promptWeight: 0.1,
+  priorWeight: 0.5,
 });
 
 interface LogEntry {
@@ -114,6 +129,8 @@ interface CorpusStats {
   tokens: number;
   seeds: [number, number];
   byFormat: Record<string, number>;
+  /** Prior examples left out for being longer than the context. */
+  tooLong?: number;
 }
 
 /** Builds the corpus, trains (or resumes), saves the model and its card; returns the run log. */
@@ -136,7 +153,16 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
   if (options.resume) {
     // The run continues as it began: its corpus, sizes and schedule come from its log.
     resumedLog = JSON.parse(readFileSync(logPath, 'utf8')) as RunLog;
-    options = { ...resumedLog.options, out: options.out, run: options.run, resume: true };
+    // A run logged before loss weights existed trained on every token alike.
+    const logged: Partial<TrainLmOptions> = resumedLog.options;
+    options = {
+      ...resumedLog.options,
+      promptWeight: logged.promptWeight ?? 1,
+      priorWeight: logged.priorWeight ?? 1,
+      out: options.out,
+      run: options.run,
+      resume: true,
+    };
   }
   const train = collect(TRAIN_SEED_START, options.episodes);
   const validation = collect(VALIDATION_SEED_START, options.validationEpisodes);
@@ -162,14 +188,27 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
       entries: [],
     };
   }
+  const weights = { prompt: options.promptWeight, agent: 1, prior: options.priorWeight };
+  const encodedTrain = encodeCorpus(tokenizer, train.docs, options.model.contextLength, weights);
+  // Held out: the loss on the agents' answers alone (and, unweighted, on everything).
+  const encodedValidation = encodeCorpus(tokenizer, validation.docs, options.model.contextLength, {
+    prompt: 0,
+    agent: 1,
+    prior: 0,
+  });
+  const unweighted = options.promptWeight === 1 && options.priorWeight === 1;
   const data = {
-    train: tokenizer.encodeDocuments(train.texts),
-    validation: tokenizer.encodeDocuments(validation.texts),
+    train: encodedTrain.tokens,
+    validation: encodedValidation.tokens,
+    validationWeights: encodedValidation.weights,
+    ...(unweighted ? {} : { trainWeights: encodedTrain.weights }),
   };
   log.corpus.train.tokens = data.train.length;
   log.corpus.validation.tokens = data.validation.length;
+  log.corpus.train.tooLong = encodedTrain.tooLong;
+  log.corpus.validation.tooLong = encodedValidation.tooLong;
   say(
-    `tokens: ${data.train.length} training, ${data.validation.length} held-out (vocabulary ${tokenizer.vocabSize})`,
+    `tokens: ${data.train.length} training, ${data.validation.length} held-out (vocabulary ${tokenizer.vocabSize}); prior examples longer than the context left out: ${encodedTrain.tooLong} training, ${encodedValidation.tooLong} held-out`,
   );
 
   const trainer = options.resume
@@ -212,7 +251,7 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
         const held =
           p.validation === undefined
             ? ''
-            : `, held-out loss ${p.validation.loss.toFixed(3)} (perplexity ${p.validation.perplexity.toFixed(2)})`;
+            : `, held-out loss ${p.validation.loss.toFixed(3)} (perplexity ${p.validation.perplexity.toFixed(2)}; agents' answers ${p.validation.weighted?.loss.toFixed(3) ?? '-'})`;
         say(
           `step ${p.step}/${p.targetStep}: loss ${p.loss.toFixed(3)}${held}, ${Math.round(p.tokensPerSecond)} tokens/s, ${minutes(seconds)} min so far, ETA ${minutes(left)} min`,
         );
@@ -261,14 +300,80 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
 
 interface Collected {
   texts: string[];
-  docs: Pick<CorpusDocument, 'format' | 'seed'>[];
+  docs: CorpusDocument[];
   characters: number;
   seedStart: number;
 }
 
+/** Loss weights of a request's tokens and of each format's answer tokens. */
+export interface CorpusTokenWeights {
+  prompt: number;
+  agent: number;
+  prior: number;
+}
+
+/** What {@link encodeCorpus} returns. */
+export interface EncodedCorpus {
+  /** The token stream. */
+  tokens: Int32Array;
+  /** The loss weight of predicting each token. */
+  weights: Float32Array;
+  /** Prior examples left out for being longer than the context. */
+  tooLong: number;
+}
+
+/**
+ * The documents as one stream, each as a provider encodes a request — the end-of-text token, the
+ * request (`text` up to `completionStart`), then the answer encoded on its own — with the weight
+ * of each token (the end-of-text token that follows an answer weighs as the answer: it teaches
+ * where an answer ends); prior examples longer than `context` tokens are left out.
+ */
+export function encodeCorpus(
+  tokenizer: Tokenizer,
+  documents: readonly Pick<CorpusDocument, 'text' | 'format' | 'completionStart'>[],
+  context: number,
+  weights: CorpusTokenWeights,
+): EncodedCorpus {
+  let tokens = new Int32Array(1 << 20);
+  let weight = new Float32Array(1 << 20);
+  let length = 0;
+  let tooLong = 0;
+  const push = (ids: Int32Array | readonly number[], w: number): void => {
+    if (length + ids.length > tokens.length) {
+      const size = Math.max(2 * tokens.length, length + ids.length);
+      const grownTokens = new Int32Array(size);
+      grownTokens.set(tokens.subarray(0, length));
+      const grownWeights = new Float32Array(size);
+      grownWeights.set(weight.subarray(0, length));
+      tokens = grownTokens;
+      weight = grownWeights;
+    }
+    for (const id of ids) {
+      tokens[length] = id;
+      weight[length++] = w;
+    }
+  };
+  let previousAnswerWeight = weights.prompt;
+  for (const { text, format, completionStart } of documents) {
+    const request = tokenizer.encode(text.slice(0, completionStart));
+    const answer = tokenizer.encode(text.slice(completionStart));
+    if (format === 'prior' && 1 + request.length + answer.length > context) {
+      tooLong++;
+      continue;
+    }
+    const answerWeight = format === 'agent' ? weights.agent : weights.prior;
+    // The end-of-text token is predicted after the previous document's answer.
+    push([tokenizer.endOfText], previousAnswerWeight);
+    push(request, weights.prompt);
+    push(answer, answerWeight);
+    previousAnswerWeight = answerWeight;
+  }
+  return { tokens: tokens.slice(0, length), weights: weight.slice(0, length), tooLong };
+}
+
 function collect(seedStart: number, episodesPerEnv: number): Collected {
   const texts: string[] = [];
-  const docs: Pick<CorpusDocument, 'format' | 'seed'>[] = [];
+  const docs: Collected['docs'] = [];
   let characters = 0;
   const all = [...corpusDocuments({ seedStart, episodesPerEnv })];
   // Shuffled (seeded), so the held-out evaluation's first windows mix every family.
@@ -279,7 +384,7 @@ function collect(seedStart: number, episodesPerEnv: number): Collected {
   }
   for (const d of all) {
     texts.push(d.text);
-    docs.push({ format: d.format, seed: d.seed });
+    docs.push(d);
     characters += d.text.length;
   }
   return { texts, docs, characters, seedStart };
@@ -356,14 +461,18 @@ ${o.trainer.batchSize ?? 16} windows of ${o.model.contextLength} tokens, ${steps
     2,
   )} epochs), seed ${o.seed}; ${minutes(seconds)} minutes of training on the wasm backend, 2 cores
 (${Math.round((steps * tokensPerStep) / Math.max(seconds, 1e-9)).toLocaleString('en-US')} tokens/s; tokenizer ${log.tokenizerSeconds.toFixed(1)} s).
+Loss weights: each document encoded as a provider encodes the request (end-of-text, the request,
+then the answer on its own); a token of a request weighs ${o.promptWeight}, of an agent's answer 1, of the
+prior's answer ${o.priorWeight}. Prior examples longer than the context were left out (${(train.tooLong ?? 0).toLocaleString('en-US')} training, ${(validation.tooLong ?? 0).toLocaleString('en-US')} held-out).
 
-Held-out loss (nats per token) and perplexity:
+Held-out loss (nats per token, every token) and perplexity, and the loss on the agents' answers
+(the commands) alone:
 
-| step | held-out loss | perplexity |
-|---:|---:|---:|
-${evals.map((e) => `| ${e.step} | ${e.validation!.loss.toFixed(3)} | ${e.validation!.perplexity.toFixed(2)} |`).join('\n')}
+| step | held-out loss | perplexity | agents' answers |
+|---:|---:|---:|---:|
+${evals.map((e) => `| ${e.step} | ${e.validation!.loss.toFixed(3)} | ${e.validation!.perplexity.toFixed(2)} | ${e.validation!.weighted?.loss.toFixed(3) ?? '-'} |`).join('\n')}
 
-Final: loss ${final.loss.toFixed(3)}, perplexity **${final.perplexity.toFixed(2)}** on ${final.tokens.toLocaleString('en-US')} held-out tokens.
+Final: loss ${final.loss.toFixed(3)}, perplexity **${final.perplexity.toFixed(2)}** on ${final.tokens.toLocaleString('en-US')} held-out tokens${final.weighted === undefined ? '' : `; agents' answers ${final.weighted.loss.toFixed(3)} on ${final.weighted.tokens.toLocaleString('en-US')} tokens`}.
 How well it plays and predicts is measured in BENCHMARKS.md ("wmgym-lm").
 `;
 }
@@ -394,9 +503,16 @@ export function parseTrainLmArgs(argv: readonly string[]): TrainLmOptions {
     else if (flag === '--out' || flag === '--run') {
       const value = argv[++i];
       if (value === undefined || value.startsWith('--'))
-        throw new InvalidOptionError(flag, formatValue(value), 'a folder path');
+        throw new InvalidOptionError(flag, value, 'a folder path');
       if (flag === '--out') o.out = value;
       else o.run = value;
+    } else if (flag === '--prompt-weight' || flag === '--prior-weight') {
+      const value = argv[++i];
+      const w = Number(value);
+      if (value === undefined || value.trim() === '' || !Number.isFinite(w) || w < 0 || w > 1)
+        throw new InvalidOptionError(flag, value, 'a number from 0 to 1');
+      if (flag === '--prompt-weight') o.promptWeight = w;
+      else o.priorWeight = w;
     } else if (flag in counts) {
       const value = argv[++i];
       const n = Number(value);
@@ -405,13 +521,13 @@ export function parseTrainLmArgs(argv: readonly string[]): TrainLmOptions {
         !Number.isSafeInteger(n) ||
         n < (flag === '--eval-every' || flag === '--seed' ? 0 : 1)
       )
-        throw new InvalidOptionError(flag, formatValue(value), 'a positive integer');
+        throw new InvalidOptionError(flag, value, 'a positive integer');
       counts[flag]!(n);
     } else
       throw new InvalidOptionError(
         'train-lm flag',
         flag,
-        `one of --out, --run, --resume, ${Object.keys(counts).join(', ')}`,
+        `one of --out, --run, --resume, --prompt-weight, --prior-weight, ${Object.keys(counts).join(', ')}`,
       );
   }
   return o;

@@ -172,7 +172,7 @@ test('a corrupt or mismatched checkpoint throws a typed error', async (t) => {
     });
     t.throws(() => LmTrainer.resume(dir, { train: stream.subarray(1) }), {
       instanceOf: InvalidStateError,
-      message: /expected the stream it trained on \(\d+ tokens, CRC-32 \d+\), received/,
+      message: /expected the stream it trained on \(\d+ tokens, CRC-32 \d+, no weights\), received/,
     });
     const optimizer = join(dir, 'step-00000002', 'optimizer.bin');
     const bytes = readFileSync(optimizer);
@@ -251,4 +251,115 @@ test('bad options and data throw InvalidOptionError naming what was received', (
       trainer.dispose();
       model.dispose();
     });
+});
+
+test('a token whose weight is 0 teaches nothing; weighted tokens do, and resume checks the weights', async (t) => {
+  // The stream's last token is only ever a target; two streams that differ there alone train
+  // to the same weights when it weighs 0, and to different ones when it weighs 1.
+  const short = stream.subarray(0, 24);
+  const other = short.slice();
+  other[23] = (other[23]! + 1) % SIZES.vocabSize;
+  const run = async (train: Int32Array, last: number): Promise<string> => {
+    const weights = new Float32Array(train.length).fill(1);
+    weights[23] = last;
+    const model = WmgymLm.create(SIZES, 11, tokenizer);
+    const trainer = new LmTrainer(
+      model,
+      { train, trainWeights: weights },
+      { totalSteps: 12, batchSize: 4, learningRate: 1e-2, seed: 2 },
+    );
+    await trainer.train();
+    const hex = Buffer.from(model.params.read().buffer).toString('hex');
+    trainer.dispose();
+    model.dispose();
+    return hex;
+  };
+  t.is(await run(short, 0), await run(other, 0));
+  t.not(await run(short, 1), await run(other, 1));
+
+  // Only the answers weigh: their held-out loss falls, and the weighted evaluation is their mean.
+  const answer = tokenizer.encode(' Score: 1.');
+  const weights = new Float32Array(stream.length);
+  for (let i = 0; i + answer.length <= stream.length; i++)
+    if (answer.every((id, j) => stream[i + j] === id)) weights.fill(1, i, i + answer.length);
+  t.true(weights.some((w) => w > 0));
+  const validationWeights = new Float32Array(heldOut.length);
+  for (let i = 0; i + answer.length <= heldOut.length; i++)
+    if (answer.every((id, j) => heldOut[i + j] === id))
+      validationWeights.fill(1, i, i + answer.length);
+  const model = WmgymLm.create(SIZES, 12, tokenizer);
+  const trainer = new LmTrainer(
+    model,
+    { train: stream, trainWeights: weights, validation: heldOut, validationWeights },
+    { totalSteps: 40, batchSize: 8, learningRate: 1e-2, warmupSteps: 2, seed: 4 },
+  );
+  const before = trainer.evaluate();
+  // The weighted loss is the mean over the weighted positions of the evaluation's windows.
+  const steps = SIZES.contextLength;
+  let total = 0;
+  let counted = 0;
+  for (let at = 0; at + steps < heldOut.length; at += steps) {
+    const mask = validationWeights.subarray(at + 1, at + steps + 1);
+    if (!mask.some((w) => w > 0)) continue;
+    const part = model.likelihood({
+      batch: 1,
+      steps,
+      inputs: heldOut.subarray(at, at + steps),
+      targets: heldOut.subarray(at + 1, at + steps + 1),
+      mask,
+    });
+    total += part.total;
+    counted += part.tokens;
+  }
+  t.is(before.weighted?.tokens, counted);
+  t.true(Math.abs(before.weighted!.loss - total / counted) < 1e-4);
+  await withDir(async (dir) => {
+    await trainer.train({ checkpointDir: dir });
+    const after = trainer.evaluate();
+    t.true(
+      after.weighted!.loss < 0.5 * before.weighted!.loss,
+      `${before.weighted!.loss} -> ${after.weighted!.loss}`,
+    );
+    const changed = weights.slice();
+    changed[5] = changed[5]! + 1;
+    t.throws(() => LmTrainer.resume(dir, { train: stream, trainWeights: changed }), {
+      instanceOf: InvalidStateError,
+      message: /weights CRC-32 \d+\), received .*weights CRC-32/,
+    });
+    t.throws(() => LmTrainer.resume(dir, { train: stream }), {
+      instanceOf: InvalidStateError,
+      message: /received "\d+ tokens, CRC-32 \d+, no weights"/,
+    });
+    const resumed = LmTrainer.resume(dir, { train: stream, trainWeights: weights });
+    t.is(resumed.step, 40);
+    resumed.dispose();
+    resumed.model.dispose();
+  });
+  trainer.dispose();
+  model.dispose();
+});
+
+test('bad loss weights are typed errors naming what was received', (t) => {
+  const model = WmgymLm.create(SIZES, 13);
+  const make = (data: Record<string, unknown>): LmTrainer =>
+    new LmTrainer(model, { train: stream, ...data }, { totalSteps: 10 });
+  const ones = (n: number): Float32Array => new Float32Array(n).fill(1);
+  const negative = ones(stream.length);
+  negative[4] = -1;
+  const nan = ones(stream.length);
+  nan[6] = Number.NaN;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ trainWeights: [1, 2] }, /trainWeights: expected a Float32Array/],
+    [
+      { trainWeights: ones(3) },
+      /expected one weight per token of the stream \(\d+\), received "3 weights"/,
+    ],
+    [{ trainWeights: negative }, /trainWeights\[4\]: expected a finite weight ≥ 0, received -1/],
+    [{ trainWeights: nan }, /trainWeights\[6\]: expected a finite weight ≥ 0, received NaN/],
+    [{ trainWeights: new Float32Array(stream.length) }, /some token with a weight > 0/],
+    [{ validationWeights: ones(4) }, /validationWeights: .*give data\.validation too/],
+  ];
+  for (const [data, message] of cases)
+    t.throws(() => make(data), { instanceOf: InvalidOptionError, message });
+  model.dispose();
 });

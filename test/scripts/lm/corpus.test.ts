@@ -129,3 +129,27 @@ test('prior examples decode to the states the environment went through', (t) => 
   t.true(docs.length > 0);
   env.close();
 });
+
+test('every document splits at completionStart into the request a provider sends and the answer', (t) => {
+  const envs = [
+    { id: 'GridNav-Task-k5-v0' },
+    { id: 'TextWorld-Quest-k5-v0' },
+    { id: 'Pendulum-v1' },
+  ];
+  const docs = [...corpusDocuments({ envs, seedStart: 1_000_101, episodesPerEnv: 2, maxSteps: 5 })];
+  t.true(docs.length > 0);
+  for (const d of docs) {
+    const request = d.text.slice(0, d.completionStart);
+    const answer = d.text.slice(d.completionStart);
+    if (d.format === 'agent') {
+      // The prompt ends with the action cue; the answer is the command on the rest of the line.
+      t.true(request.endsWith('\nAction:'), d.envId);
+      t.regex(answer, /^ \S[^\n]*\n$/, d.envId);
+    } else {
+      // The prior's request is its two messages joined by a newline, the answer starts the next line.
+      t.true(request.startsWith(`${PRIOR_SYSTEM}\nState:\n`), d.envId);
+      t.true(request.endsWith('\nNext state:'), d.envId);
+      t.regex(answer, /^\n[\s\S]*\nReward: [^\n]+\nDone: (yes|no)$/, d.envId);
+    }
+  }
+});
