@@ -11,7 +11,10 @@
  *   for the whole budget (training seeds from 1 on), fits its model once (at most `--updates`
  *   gradient steps), then plans every held-out task. Each episode is cut at 2k steps. Options:
  *   `--tasks N` (default 100), `--budget N` (training env steps of the learned row, default
- *   20000), `--updates N` (default 3000).
+ *   20000), `--updates N` (default 3000), `--planner search|mcts` (the true-model rows' planner:
+ *   the search planner, default, or `MctsPlanner` with `--simulations N`, default 1000, and its
+ *   other defaults; the decision is replanned at every step). `WMGYM_BENCH_PROGRESS=1` prints a
+ *   line per task.
  * - `error`: the model-error table (1/5/10/20 steps, z-units, ratio to no-change, changed vs
  *   unchanged, exact match and F1 for discrete states) of a model fitted on random-policy data of
  *   training seeds (at most `--updates` gradient steps, default 3000) and measured on held-out
@@ -34,6 +37,7 @@ import { getPreset } from '../../agents/presets.js';
 import { WorldModelAgent } from '../../worldmodel/agent.js';
 import { collectTrajectories, evaluateModel, transitionsOf } from '../../worldmodel/evaluate.js';
 import { createPlanner, SearchPlanner } from '../../worldmodel/planner.js';
+import { MctsPlanner } from '../../worldmodel/mcts.js';
 import { TrueModel } from '../../worldmodel/true-model.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
@@ -111,6 +115,10 @@ interface Args {
   trueOnly: boolean;
   /** Gradient steps of the learned row's one fit at most (tasks). */
   updates: number;
+  /** The true-model rows' planner (tasks). */
+  planner: 'search' | 'mcts';
+  /** MCTS simulations per decision (tasks, `--planner mcts`). */
+  simulations: number;
 }
 
 async function learn(args: Args): Promise<unknown> {
@@ -149,6 +157,22 @@ async function learn(args: Args): Promise<unknown> {
 /** Held-out task seeds: far from training seeds, below the language model's 1,000,000. */
 const HELD_OUT = 500_000;
 
+/** With `WMGYM_BENCH_PROGRESS=1`, one line per task on stderr. */
+function progress(
+  id: string,
+  model: string,
+  i: number,
+  tasks: number,
+  won: boolean,
+  started: number,
+  solved: number,
+): void {
+  if (process.env['WMGYM_BENCH_PROGRESS'] === '1')
+    process.stderr.write(
+      `  ${id} ${model}, task ${i + 1}/${tasks} (seed ${HELD_OUT + i}): ${won ? 'solved' : 'failed'} in ${round((performance.now() - started) / 1000)} s; ${solved} solved so far\n`,
+    );
+}
+
 async function tasks(args: Args): Promise<unknown> {
   const out = [];
   const ids = [
@@ -164,29 +188,34 @@ async function tasks(args: Args): Promise<unknown> {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const env = make(id);
     const model = TrueModel.copyOf(env);
-    const planner = new SearchPlanner(model, { maxDepth: 2 * k, maxNodes: 200_000 });
+    const planner =
+      args.planner === 'mcts'
+        ? new MctsPlanner(model, { maxDepth: 2 * k, simulations: args.simulations })
+        : new SearchPlanner(model, { maxDepth: 2 * k, maxNodes: 200_000 });
     const started = performance.now();
     let successes = 0;
     for (let i = 0; i < args.tasks; i++) {
-      if (
-        await episodeSucceeds(
-          env,
-          k,
-          (info) => planner.plan(TrueModel.snapshot(env), maskOption(info)),
-          HELD_OUT + i,
-        )
-      )
-        successes++;
+      const taskStarted = performance.now();
+      const won = await episodeSucceeds(
+        env,
+        k,
+        (info) => planner.plan(TrueModel.snapshot(env), maskOption(info)),
+        HELD_OUT + i,
+      );
+      if (won) successes++;
       planner.reset();
+      progress(id, `true/${args.planner}`, i, args.tasks, won, taskStarted, successes);
     }
     out.push({
       env: id,
       model: 'true',
+      planner: args.planner,
+      ...(args.planner === 'mcts' ? { simulations: args.simulations } : {}),
       tasks: args.tasks,
       successRate: successes / args.tasks,
       seconds: round((performance.now() - started) / 1000),
     });
-    process.stderr.write(`${id} true: ${successes}/${args.tasks}\n`);
+    process.stderr.write(`${id} true/${args.planner}: ${successes}/${args.tasks}\n`);
   }
   for (const id of chosen.filter(() => !args.trueOnly)) {
     const k = Number(/k(\d+)/.exec(id)![1]);
@@ -216,10 +245,7 @@ async function tasks(args: Args): Promise<unknown> {
         HELD_OUT + i,
       );
       if (won) successes++;
-      if (process.env['WMGYM_BENCH_PROGRESS'] === '1')
-        process.stderr.write(
-          `  ${id} learned, task ${i + 1}/${args.tasks} (seed ${HELD_OUT + i}): ${won ? 'solved' : 'failed'} in ${round((performance.now() - taskStarted) / 1000)} s; ${successes} solved so far\n`,
-        );
+      progress(id, 'learned', i, args.tasks, won, taskStarted, successes);
     }
     out.push({
       env: id,
@@ -456,6 +482,8 @@ function parseArgs(argv: string[]): Args {
     envs: [],
     trueOnly: false,
     updates: 3000,
+    planner: 'search',
+    simulations: 1000,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -478,18 +506,28 @@ function parseArgs(argv: string[]): Args {
       continue;
     } else if (arg === '--env') {
       args.envs = (value ?? '').split(',').filter((e) => e.length > 0);
-    } else if (arg === '--tasks' || arg === '--budget' || arg === '--updates') {
+    } else if (arg === '--planner') {
+      if (value !== 'search' && value !== 'mcts')
+        throw new InvalidOptionError('--planner', value, '"search" or "mcts"');
+      args.planner = value;
+    } else if (
+      arg === '--tasks' ||
+      arg === '--budget' ||
+      arg === '--updates' ||
+      arg === '--simulations'
+    ) {
       const n = Number(value);
       if (!Number.isSafeInteger(n) || n < 1)
         throw new InvalidOptionError(arg, value, 'a positive integer');
       if (arg === '--tasks') args.tasks = n;
       else if (arg === '--budget') args.budget = n;
+      else if (arg === '--simulations') args.simulations = n;
       else args.updates = n;
     } else {
       throw new InvalidOptionError(
         'worldmodel benchmark argument',
         arg,
-        '--seeds, --case, --tasks, --budget, --updates, --env or --true-only',
+        '--seeds, --case, --tasks, --budget, --updates, --env, --true-only, --planner or --simulations',
       );
     }
     i++;
