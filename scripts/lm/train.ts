@@ -167,7 +167,7 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
   const train = collect(TRAIN_SEED_START, options.episodes);
   const validation = collect(VALIDATION_SEED_START, options.validationEpisodes);
   say(
-    `corpus: ${train.texts.length} training documents (${mb(train.characters)} MB), ${validation.texts.length} held-out`,
+    `corpus: ${train.docs.length} training documents (${mb(train.characters)} MB), ${validation.docs.length} held-out`,
   );
 
   let tokenizer: Tokenizer;
@@ -177,7 +177,10 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
     log = resumedLog;
   } else {
     const started = performance.now();
-    tokenizer = Tokenizer.train(train.texts, { vocabSize: options.vocabSize });
+    tokenizer = Tokenizer.train(
+      train.docs.map((d) => d.text),
+      { vocabSize: options.vocabSize },
+    );
     tokenizer.save(tokenizerPath);
     log = {
       format: 'wmgym-lm-train-log',
@@ -299,7 +302,6 @@ export async function trainLm(options: TrainLmOptions): Promise<RunLog> {
 }
 
 interface Collected {
-  texts: string[];
   docs: CorpusDocument[];
   characters: number;
   seedStart: number;
@@ -372,22 +374,16 @@ export function encodeCorpus(
 }
 
 function collect(seedStart: number, episodesPerEnv: number): Collected {
-  const texts: string[] = [];
-  const docs: Collected['docs'] = [];
-  let characters = 0;
-  const all = [...corpusDocuments({ seedStart, episodesPerEnv })];
+  const docs = [...corpusDocuments({ seedStart, episodesPerEnv })];
   // Shuffled (seeded), so the held-out evaluation's first windows mix every family.
   const rng = new Rng(seedStart);
-  for (let i = all.length - 1; i > 0; i--) {
+  for (let i = docs.length - 1; i > 0; i--) {
     const j = rng.integer(i + 1);
-    [all[i], all[j]] = [all[j]!, all[i]!];
+    [docs[i], docs[j]] = [docs[j]!, docs[i]!];
   }
-  for (const d of all) {
-    texts.push(d.text);
-    docs.push(d);
-    characters += d.text.length;
-  }
-  return { texts, docs, characters, seedStart };
+  let characters = 0;
+  for (const d of docs) characters += d.text.length;
+  return { docs, characters, seedStart };
 }
 
 function stats(c: Collected, tokens: number): CorpusStats {
@@ -398,7 +394,7 @@ function stats(c: Collected, tokens: number): CorpusStats {
     if (d.seed > last) last = d.seed;
   }
   return {
-    documents: c.texts.length,
+    documents: c.docs.length,
     characters: c.characters,
     tokens,
     seeds: [c.seedStart, last],
@@ -438,10 +434,10 @@ GridNav (Task-k5/k10/k20 and every MiniGrid generator the suite has), TextWorld 
 Coins, Treasure) — played by the oracle (GridNav \`optimalPlan()\`, TextWorld \`walkthrough()\`) with
 ε = 0, 0.2, 0.5 and by random admissible play, cut at 40 steps, written as
 
-- **agent examples** (${train.byFormat['agent'] ?? 0} training documents): \`LlmAgent\`'s exact prompt of a step, then the
+- **agent examples** (${(train.byFormat['agent'] ?? 0).toLocaleString('en-US')} training documents): \`LlmAgent\`'s exact prompt of a step, then the
   oracle's command from that state (classic control, which has no oracle: the random action played,
   for the command syntax only);
-- **prior examples** (${train.byFormat['prior'] ?? 0}): \`LanguagePrior\`'s request — the canonical state text and a command —
+- **prior examples** (${(train.byFormat['prior'] ?? 0).toLocaleString('en-US')}, of which the ${(train.tooLong ?? 0).toLocaleString('en-US')} longer than the context were left out): \`LanguagePrior\`'s request — the canonical state text and a command —
   then the next state, reward and termination.
 
 **Seeds**: training games ${train.seeds[0].toLocaleString('en-US')}–${train.seeds[1].toLocaleString('en-US')}, held-out games
