@@ -263,6 +263,11 @@ export interface SearchConfig {
   stopAtFirstSuccess: boolean;
   /** Replay a found plan while the observed states are the predicted ones (search again otherwise). @defaultValue true */
   cachePlan: boolean;
+  /**
+   * Rows (state, action) imagined per model call at most: a wider layer is stepped in several
+   * calls, so a search holds one call's imagined states besides the states it keeps. @defaultValue 8192
+   */
+  batchRows: number;
   /** Seed of the generator (tie-free fallback choices when nothing rewarding is found). @defaultValue 0 */
   seed: number;
 }
@@ -278,6 +283,7 @@ export const SEARCH_DEFAULTS: Readonly<SearchConfig> = Object.freeze({
   gamma: 0.99,
   stopAtFirstSuccess: true,
   cachePlan: true,
+  batchRows: 8192,
   seed: 0,
 });
 
@@ -324,6 +330,7 @@ const SEARCH_RULES: ConfigRules<SearchConfig> = {
   gamma: { kind: 'number', min: 0, max: 1 },
   stopAtFirstSuccess: { kind: 'boolean' },
   cachePlan: { kind: 'boolean' },
+  batchRows: { kind: 'number', min: 1, max: 100_000_000, integer: true },
   seed: { kind: 'seed' },
 };
 
@@ -1092,6 +1099,13 @@ export class MppiPlanner<S, B> extends ModelPlanner<S, B, Float32Array> {
 // ---- search -----------------------------------------------------------------------------------
 
 /** A cached plan: its actions and the key of the state each is predicted to lead to. */
+/** Part of a search layer: states of a batch (one model call's kept rows), their masks and nodes. */
+interface FrontierPiece<B> {
+  batch: B;
+  masks: Uint8Array | undefined;
+  nodes: number[];
+}
+
 interface CachedPlan {
   actions: number[];
   keys: string[];
@@ -1101,11 +1115,14 @@ interface CachedPlan {
 
 /**
  * Breadth-first (or beam) search over model states for discrete, sparse-reward, long-horizon
- * tasks. Layer by layer, every state of the frontier is expanded by every allowed action in ONE
- * `model.step` call: allowed at the root are the plan's `actionMask`, below it the model's
- * `actionMasks` where it gives them. A child whose key ({@link ImaginationModel.key}) was seen before
- * is dropped — which also drops actions that change nothing (the next state's key equals the
- * current one), the pruning a model without masks relies on. Terminal states end their branch.
+ * tasks. Layer by layer, every state of the frontier is expanded by every allowed action in one
+ * `model.step` call (several calls of at most `batchRows` rows for a wider layer): allowed at the
+ * root are the plan's `actionMask`, below it the model's `actionMasks` where it gives them. A child
+ * whose key ({@link ImaginationModel.key}) was seen before is dropped — which also drops actions
+ * that change nothing (the next state's key equals the current one), the pruning a model without
+ * masks relies on. Terminal states end their branch. Memory is bounded by the node budget: a layer
+ * keeps for the next one only as many children as `maxNodes` can still expand (a beam keeps all of
+ * them until it picks its best), so a search holds at most about `maxNodes` states plus one call's.
  *
  * The plan is the path to the node with the highest discounted return; with `stopAtFirstSuccess`
  * the search ends after the first layer that reaches a rewarding terminal state, so on a sparse
@@ -1205,7 +1222,7 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
   }
 
   private search(root: B, rootKey: string, mask: Uint8Array | undefined): number {
-    const { maxDepth, maxNodes, beamWidth, gamma, stopAtFirstSuccess } = this.config;
+    const { maxDepth, maxNodes, beamWidth, gamma, stopAtFirstSuccess, batchRows } = this.config;
     const model = this.model;
     const n = this.space.n;
     const start = this.space.start;
@@ -1217,81 +1234,93 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
     const seen = new Set<string>([rootKey]);
     /** Root actions whose child ended without reward or changed nothing. */
     const unsafe = new Uint8Array(n);
-    let frontier: number[] = [0];
-    let frontierBatch = root;
-    let frontierMasks: Uint8Array | undefined = mask;
+    let frontier: FrontierPiece<B>[] = [{ batch: root, masks: mask, nodes: [0] }];
     let best = -1;
     let bestReturn = 0;
     let expanded = 0;
     let discount = 1;
     for (let depth = 0; depth < maxDepth && frontier.length > 0; depth++) {
-      if (expanded + frontier.length > maxNodes) frontier = frontier.slice(0, maxNodes - expanded);
+      frontier = truncatePieces(model, frontier, maxNodes - expanded, n);
       if (frontier.length === 0) break;
-      expanded += frontier.length;
-      // Every (node, allowed action) pair, one row each.
+      const width = frontier.reduce((sum, piece) => sum + piece.nodes.length, 0);
+      expanded += width;
+      // Children kept for the next layer: all of them for a beam (it keeps the best), otherwise
+      // only as many as the node budget can still expand (the others would be dropped unexpanded).
+      const room = beamWidth === undefined ? maxNodes - expanded : Infinity;
+      const next: FrontierPiece<B>[] = [];
+      let kept = 0;
+      let success = false;
+      // Every (node, allowed action) pair is a row; at most `batchRows` rows per model call, so a
+      // wide layer never holds more than one chunk of imagined states besides the kept ones.
       const rows: number[] = [];
       const acts: number[] = [];
-      for (let f = 0; f < frontier.length; f++) {
-        for (let a = 0; a < n; a++) {
-          if (frontierMasks === undefined || frontierMasks[f * n + a] === 1) {
-            rows.push(f);
-            acts.push(a);
+      /** Imagines the pending rows of `piece`; true when one of them won (a rewarded end). */
+      const flush = (piece: FrontierPiece<B>): boolean => {
+        if (rows.length === 0) return false;
+        let won = false;
+        const batch = model.select(piece.batch, Int32Array.from(rows));
+        const actions = new Float32Array(acts.length);
+        for (let i = 0; i < acts.length; i++) actions[i] = start + acts[i]!;
+        const out = model.step(batch, actions);
+        const nodes: number[] = [];
+        const keptRows: number[] = [];
+        for (let i = 0; i < rows.length; i++) {
+          const from = piece.nodes[rows[i]!]!;
+          const reward = out.rewards[i]!;
+          if (!Number.isFinite(reward)) throw nonFinite('reward', reward, i, depth);
+          const key = model.key(out.states, i);
+          const ret = returnOf[from]! + discount * reward;
+          const done = out.dones[i] === 1;
+          if (depth === 0 && ((done && ret <= 0) || key === rootKey)) unsafe[acts[i]!] = 1;
+          if (seen.has(key) && !done) continue;
+          // Beyond the budget a running child is never expanded: it is kept only as a plan's end.
+          const expandable = done || kept < room;
+          if (!expandable && ret <= bestReturn) continue;
+          seen.add(key);
+          const node = parent.length;
+          parent.push(from);
+          actionOf.push(acts[i]!);
+          returnOf.push(ret);
+          keyOf.push(key);
+          if (ret > bestReturn) {
+            best = node;
+            bestReturn = ret;
+          }
+          if (done) {
+            if (reward > 0) won = true;
+            continue;
+          }
+          if (!expandable) continue;
+          nodes.push(node);
+          keptRows.push(i);
+          kept++;
+        }
+        if (nodes.length > 0) {
+          next.push({
+            batch: model.select(out.states, Int32Array.from(keptRows)),
+            masks: pickMasks(out.actionMasks, keptRows, n),
+            nodes,
+          });
+        }
+        rows.length = 0;
+        acts.length = 0;
+        return won;
+      };
+      for (const piece of frontier) {
+        for (let f = 0; f < piece.nodes.length; f++) {
+          for (let a = 0; a < n; a++) {
+            if (piece.masks === undefined || piece.masks[f * n + a] === 1) {
+              rows.push(f);
+              acts.push(a);
+              if (rows.length >= batchRows && flush(piece)) success = true;
+            }
           }
         }
-      }
-      if (rows.length === 0) break;
-      const batch = model.select(frontierBatch, Int32Array.from(rows));
-      const actions = new Float32Array(acts.length);
-      for (let i = 0; i < acts.length; i++) actions[i] = start + acts[i]!;
-      const out = model.step(batch, actions);
-      const next: number[] = [];
-      const keptRows: number[] = [];
-      let success = false;
-      for (let i = 0; i < rows.length; i++) {
-        const from = frontier[rows[i]!]!;
-        const reward = out.rewards[i]!;
-        if (!Number.isFinite(reward)) throw nonFinite('reward', reward, i, depth);
-        const key = model.key(out.states, i);
-        const ret = returnOf[from]! + discount * reward;
-        const done = out.dones[i] === 1;
-        if (depth === 0 && ((done && ret <= 0) || key === rootKey)) unsafe[acts[i]!] = 1;
-        if (seen.has(key) && !done) continue;
-        seen.add(key);
-        const node = parent.length;
-        parent.push(from);
-        actionOf.push(acts[i]!);
-        returnOf.push(ret);
-        keyOf.push(key);
-        if (ret > bestReturn) {
-          best = node;
-          bestReturn = ret;
-        }
-        if (done) {
-          if (reward > 0) success = true;
-          continue;
-        }
-        next.push(node);
-        keptRows.push(i);
+        if (flush(piece)) success = true;
       }
       discount *= gamma;
       if (success && stopAtFirstSuccess) break;
-      if (beamWidth !== undefined && next.length > beamWidth) {
-        const order = next
-          .map((_, i) => i)
-          .sort((x, y) => returnOf[next[y]!]! - returnOf[next[x]!]! || x - y);
-        const keep = order.slice(0, beamWidth).sort((x, y) => x - y);
-        frontier = keep.map((i) => next[i]!);
-        frontierBatch = model.select(out.states, Int32Array.from(keep.map((i) => keptRows[i]!)));
-        frontierMasks = pickMasks(
-          out.actionMasks,
-          keep.map((i) => keptRows[i]!),
-          n,
-        );
-      } else {
-        frontier = next;
-        frontierBatch = model.select(out.states, Int32Array.from(keptRows));
-        frontierMasks = pickMasks(out.actionMasks, keptRows, n);
-      }
+      frontier = beamWidth === undefined ? next : beamPieces(model, next, returnOf, beamWidth, n);
     }
     this.lastExpanded = expanded;
     if (best > 0) {
@@ -1312,6 +1341,64 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
     const pool = safe.some((m) => m === 1) ? safe : mask;
     return start + sampleAllowed(this.rng, n, pool, 0);
   }
+}
+
+/** The first `limit` nodes of a layer, in order. */
+function truncatePieces<S, B>(
+  model: ImaginationModel<S, B>,
+  pieces: FrontierPiece<B>[],
+  limit: number,
+  n: number,
+): FrontierPiece<B>[] {
+  const out: FrontierPiece<B>[] = [];
+  let left = limit;
+  for (const piece of pieces) {
+    if (left <= 0) break;
+    if (piece.nodes.length <= left) {
+      out.push(piece);
+      left -= piece.nodes.length;
+      continue;
+    }
+    const rows = Array.from({ length: left }, (_, i) => i);
+    out.push({
+      batch: model.select(piece.batch, Int32Array.from(rows)),
+      masks: piece.masks?.slice(0, left * n),
+      nodes: piece.nodes.slice(0, left),
+    });
+    left = 0;
+  }
+  return out;
+}
+
+/** The `width` nodes of a layer with the highest returns (ties: the earlier), in layer order. */
+function beamPieces<S, B>(
+  model: ImaginationModel<S, B>,
+  pieces: FrontierPiece<B>[],
+  returnOf: readonly number[],
+  width: number,
+  n: number,
+): FrontierPiece<B>[] {
+  const all: { piece: number; row: number; node: number; order: number }[] = [];
+  pieces.forEach((piece, p) =>
+    piece.nodes.forEach((node, row) => all.push({ piece: p, row, node, order: all.length })),
+  );
+  if (all.length <= width) return pieces;
+  const keep = all
+    .sort((x, y) => returnOf[y.node]! - returnOf[x.node]! || x.order - y.order)
+    .slice(0, width)
+    .sort((x, y) => x.order - y.order);
+  const out: FrontierPiece<B>[] = [];
+  for (let p = 0; p < pieces.length; p++) {
+    const rows = keep.filter((k) => k.piece === p).map((k) => k.row);
+    if (rows.length === 0) continue;
+    const piece = pieces[p]!;
+    out.push({
+      batch: model.select(piece.batch, Int32Array.from(rows)),
+      masks: pickMasks(piece.masks, rows, n),
+      nodes: rows.map((r) => piece.nodes[r]!),
+    });
+  }
+  return out;
 }
 
 // ---- by name ----------------------------------------------------------------------------------

@@ -144,7 +144,10 @@ export class Counting<S, B> implements ImaginationModel<S, B> {
   readonly calls: { rows: number; members: MemberChoice | undefined; actions: Float32Array }[] = [];
   readonly inner: ImaginationModel<S, B>;
   readonly members: number;
+  /** Rows a planner selected (kept) out of imagined batches, over all calls. */
+  keptRows = 0;
   private readonly hideMasks: boolean;
+  private readonly imagined = new WeakSet<object>();
 
   constructor(
     inner: ImaginationModel<S, B>,
@@ -168,6 +171,7 @@ export class Counting<S, B> implements ImaginationModel<S, B> {
   }
 
   select(batch: B, rows: Int32Array): B {
+    if (this.imagined.has(batch as object)) this.keptRows += rows.length;
     return this.inner.select(batch, rows);
   }
 
@@ -178,6 +182,7 @@ export class Counting<S, B> implements ImaginationModel<S, B> {
       actions: actions.slice(),
     });
     const out = this.inner.step(batch, actions, options);
+    this.imagined.add(out.states as object);
     return this.hideMasks ? { ...out, actionMasks: undefined } : out;
   }
 

@@ -301,6 +301,44 @@ test('a beam keeps at most beamWidth states per layer and the node budget caps t
   t.is(mask[action], 1);
 });
 
+test('a wide layer is imagined in calls of at most batchRows rows, with the same plan', (t) => {
+  const env = make('GridNav-Task-k10-v0');
+  const { info } = env.reset({ seed: 5 });
+  const mask = info['actionMask'] as Uint8Array;
+  const whole = new Counting(TrueModel.copyOf(env));
+  const chunked = new Counting(TrueModel.copyOf(env));
+  const a = new SearchPlanner(whole);
+  const b = new SearchPlanner(chunked, { batchRows: 7 });
+  t.is(
+    b.plan(TrueModel.snapshot(env), { actionMask: mask }),
+    a.plan(TrueModel.snapshot(env), { actionMask: mask }),
+  );
+  t.deepEqual(b.getState(), a.getState(), 'the same cached plan');
+  t.true(chunked.calls.every((c) => c.rows <= 7));
+  t.true(whole.calls.some((c) => c.rows > 7));
+  t.is(
+    chunked.calls.reduce((sum, c) => sum + c.rows, 0),
+    whole.calls.reduce((sum, c) => sum + c.rows, 0),
+    'the same rows imagined',
+  );
+  t.throws(() => new SearchPlanner(whole, { batchRows: 0 }), {
+    message: /SearchPlanner\.batchRows: expected an integer >= 1.*received 0/,
+  });
+});
+
+test('the node budget bounds the states a search keeps, not only those it expands', (t) => {
+  const env = make('TextWorld-Quest-k10-v0');
+  const { info } = env.reset({ seed: 7 });
+  const model = new Counting(TrueModel.copyOf(env));
+  const planner = new SearchPlanner(model, { maxNodes: 300 });
+  planner.plan(TrueModel.snapshot(env), { actionMask: info['actionMask'] as Uint8Array });
+  t.true(planner.lastExpanded <= 300);
+  const imagined = model.calls.reduce((sum, c) => sum + c.rows, 0);
+  t.true(imagined > 600, `${imagined} rows imagined`);
+  // The root's frontier plus at most the budget's worth of children are kept.
+  t.true(model.keptRows <= 300, `${model.keptRows} rows kept`);
+});
+
 test('a cached plan is replayed while the observed states are the predicted ones', (t) => {
   const env = make('GridNav-Task-k10-v0');
   const { info } = env.reset({ seed: 3 });
