@@ -104,6 +104,8 @@ export interface WorldModelAgentConfig {
   fitOpenLoopSteps: number;
   /** Fraction of the data held out for early stopping and elites. @defaultValue 0.1 */
   holdoutFraction: number;
+  /** Least share of rewarded or terminal transitions in every member's bootstrap (`FitOptions.eventFraction`; for sparse tasks). @defaultValue 0 */
+  fitEventFraction: number;
   /** Rewards the planner sums: the model's (`learned`) or the env's known function (`known`, see `env`). @defaultValue 'learned' */
   rewardSource: 'learned' | 'known';
   /** The environment id, for `rewardSource: 'known'` ({@link KNOWN_REWARDS}). @defaultValue '' */
@@ -156,6 +158,7 @@ export const WORLD_MODEL_AGENT_DEFAULTS: Readonly<WorldModelAgentConfig> = Objec
   fitOpenLoopSteps: 1,
   fitMaxUpdates: 0,
   holdoutFraction: 0.1,
+  fitEventFraction: 0,
   rewardSource: 'learned',
   env: '',
   policy: 'none',
@@ -195,6 +198,7 @@ const RULES: ConfigRules<WorldModelAgentConfig> = {
   fitOpenLoopSteps: { kind: 'number', min: 1, max: 64, integer: true },
   fitMaxUpdates: { kind: 'number', min: 0, integer: true },
   holdoutFraction: { kind: 'number', min: 0, max: 1, exclusiveMax: true },
+  fitEventFraction: { kind: 'number', min: 0, max: 1, exclusiveMax: true },
   rewardSource: { kind: 'choice', values: ['learned', 'known'] },
   env: { kind: 'choice', values: ['', ...Object.keys(KNOWN_REWARDS)] },
   policy: { kind: 'choice', values: ['none', 'sac', 'dqn'] },
@@ -403,6 +407,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       holdoutFraction: this.replay.size >= 20 ? c.holdoutFraction : 0,
       maxUpdates: c.fitMaxUpdates > 0 ? c.fitMaxUpdates : undefined,
       openLoopSteps: c.fitOpenLoopSteps,
+      eventFraction: c.fitEventFraction,
     });
     this.fits++;
     const metrics: Metrics = {
@@ -411,6 +416,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       'worldmodel/done_loss': result.train.done,
       'worldmodel/fit_epochs': result.epochs,
       'worldmodel/fit_updates': result.updates,
+      'worldmodel/fit_events': result.events,
       'time/worldmodel_fit_seconds': (performance.now() - started) / 1000,
       'worldmodel/fits': this.fits,
     };

@@ -86,6 +86,17 @@ export interface FitOptions {
    * loss). @defaultValue 1 (one-step loss)
    */
   openLoopSteps?: number;
+  /**
+   * Rare events — transitions with a nonzero reward or a termination (for windows: one of
+   * their transitions) — make up at least this share of every member's bootstrap when the
+   * training split holds fewer: that many rows are drawn (with replacement) from its events and
+   * the rest from all its rows. A sparse task's random exploration rewards a few transitions in
+   * a thousand, and a bootstrap of the plain data teaches the reward and termination heads to
+   * predict nothing; in a deterministic task, whose events follow from the state and action,
+   * oversampling them does not move the best prediction of any row. 0: the plain bootstrap.
+   * @defaultValue 0
+   */
+  eventFraction?: number;
 }
 
 /** What {@link WorldModelTrainer.fit} did. */
@@ -102,6 +113,8 @@ export interface FitResult {
   elites: number[];
   /** Transitions trained on (after the holdout split). */
   trainSize: number;
+  /** Training rows that hold an event (a nonzero reward or a termination; see `eventFraction`). */
+  events: number;
 }
 
 /** A saved trainer (for agent checkpoints). */
@@ -209,6 +222,9 @@ export class WorldModelTrainer {
       throw new InvalidOptionError('fit holdoutFraction', holdoutFraction, 'a number in [0, 1)');
     const openLoopSteps = option(options.openLoopSteps, 1, 'openLoopSteps', 1);
     this.model.checkOpenLoop(openLoopSteps);
+    const eventFraction = options.eventFraction ?? 0;
+    if (typeof eventFraction !== 'number' || !(eventFraction >= 0 && eventFraction < 1))
+      throw new InvalidOptionError('fit eventFraction', eventFraction, 'a number in [0, 1)');
     const maxUpdates = options.maxUpdates;
     if (maxUpdates !== undefined && (!Number.isSafeInteger(maxUpdates) || maxUpdates < 1))
       throw new InvalidOptionError('fit maxUpdates', maxUpdates, 'a positive integer or undefined');
@@ -233,11 +249,16 @@ export class WorldModelTrainer {
     const trainData = subset(data, covered);
     model.fitStatistics(trainData.states, trainData.nextStates, trainData.rewards, trainData.size);
     const n = train.length;
+    const events = eventRows(data, train, windowSteps);
+    // Rows of each bootstrap drawn from the events (when they are rarer than eventFraction).
+    const fromEvents =
+      events.length > 0 && events.length < eventFraction * n ? Math.round(eventFraction * n) : 0;
     // Per-member bootstraps of the training split (indices into the full data).
     const bootstraps: Int32Array[] = [];
     for (let m = 0; m < e; m++) {
       const b = new Int32Array(n);
-      for (let i = 0; i < n; i++) b[i] = train[this.rng.integer(n)]!;
+      for (let i = 0; i < fromEvents; i++) b[i] = events[this.rng.integer(events.length)]!;
+      for (let i = fromEvents; i < n; i++) b[i] = train[this.rng.integer(n)]!;
       bootstraps.push(b);
     }
     // Rows per member per step (windows for a sequence backbone: about batchSize transitions).
@@ -313,6 +334,7 @@ export class WorldModelTrainer {
       holdout: holdoutLosses,
       elites,
       trainSize: covered.length,
+      events: events.length,
     };
   }
 
@@ -431,6 +453,20 @@ export function replayData(replay: ReplayBuffer): TransitionData {
     rewards: b.rewards,
     terminated: b.terminated,
   };
+}
+
+/** The rows of `rows` whose window of `steps` transitions holds a nonzero reward or a termination. */
+function eventRows(data: TransitionData, rows: Int32Array, steps: number): Int32Array {
+  const out: number[] = [];
+  for (const r of rows) {
+    for (let j = r; j < Math.min(r + steps, data.size); j++) {
+      if (data.rewards[j] !== 0 || data.terminated[j] === 1) {
+        out.push(r);
+        break;
+      }
+    }
+  }
+  return Int32Array.from(out);
 }
 
 /**

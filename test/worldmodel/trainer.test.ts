@@ -3,7 +3,12 @@ import { initBackend, tf } from '../../agents/nn/backend.js';
 import { ReplayBuffer } from '../../agents/buffers/replay-buffer.js';
 import { InvalidOptionError, InvalidValueError } from '../../envs/core/errors.js';
 import { transitionsOf } from '../../worldmodel/evaluate.js';
-import { WorldModelTrainer, contiguousWindows, replayData } from '../../worldmodel/trainer.js';
+import {
+  WorldModelTrainer,
+  contiguousWindows,
+  replayData,
+  type TransitionData,
+} from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
 import { linearData, linearSpaces, linearTrajectories } from './helpers.js';
 
@@ -58,6 +63,64 @@ test('fit stops early on the holdout, respects maxUpdates and picks the elites w
   t.deepEqual(Array.from(model.elites), result.elites);
   t.is(result.trainSize, 540);
   t.is(model.stats.count, 540);
+});
+
+test('eventFraction oversamples rare rewarded and terminal transitions, so the heads predict them', async (t) => {
+  // 1.25 % of the transitions (state[0] > 1.9 and state[1] > 0) give reward 1 and end the episode.
+  const sparse = (seed: number): { data: TransitionData; events: number[]; others: number[] } => {
+    const data = linearData(4000, seed);
+    const events: number[] = [];
+    const others: number[] = [];
+    for (let i = 0; i < data.size; i++) {
+      const event = data.states[i * 3]! > 1.9 && data.states[i * 3 + 1]! > 0;
+      data.rewards[i] = event ? 1 : 0;
+      data.terminated[i] = event ? 1 : 0;
+      (event ? events : others).push(i);
+    }
+    return { data, events, others };
+  };
+  const train = sparse(3);
+  const heldOut = sparse(9);
+  const mean = (rows: number[], of: Float32Array): number =>
+    rows.reduce((sum, i) => sum + of[i]!, 0) / rows.length;
+  const fitted = async (eventFraction: number) => {
+    const model = WorldModel.create(linearSpaces, { ...small, ensembleSize: 2, elites: 2 });
+    await model.ready();
+    const trainer = new WorldModelTrainer(model, { batchSize: 64 });
+    const result = await trainer.fit(train.data, { maxUpdates: 300, eventFraction });
+    const p = model.predict(heldOut.data.states, heldOut.data.actions);
+    return {
+      result,
+      eventReward: mean(heldOut.events, p.rewards),
+      eventDone: mean(heldOut.events, p.doneProbabilities),
+      otherDone: mean(heldOut.others, p.doneProbabilities),
+    };
+  };
+  const plain = await fitted(0);
+  const balanced = await fitted(0.25);
+  // Events of the training split (the holdout takes 10 % of the rows).
+  t.true(balanced.result.events > 0 && balanced.result.events <= train.events.length);
+  t.is(plain.result.events, balanced.result.events);
+  t.true(
+    balanced.eventReward > 0.6,
+    `reward predicted at held-out events: ${balanced.eventReward}`,
+  );
+  t.true(balanced.eventDone > 0.5, `termination probability at events: ${balanced.eventDone}`);
+  t.true(balanced.otherDone < 0.2, `termination probability elsewhere: ${balanced.otherDone}`);
+  t.true(
+    balanced.eventReward > plain.eventReward + 0.3,
+    `plain bootstrap ${plain.eventReward}, balanced ${balanced.eventReward}`,
+  );
+  await t.throwsAsync(
+    () =>
+      new WorldModelTrainer(WorldModel.create(linearSpaces, small)).fit(train.data, {
+        eventFraction: 1,
+      }),
+    {
+      instanceOf: InvalidOptionError,
+      message: /eventFraction.*1/,
+    },
+  );
 });
 
 test('fit reads every transition of a replay buffer, from every environment column', async (t) => {
