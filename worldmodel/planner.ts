@@ -268,6 +268,14 @@ export interface SearchConfig {
    * calls, so a search holds one call's imagined states besides the states it keeps. @defaultValue 8192
    */
   batchRows: number;
+  /**
+   * Predicted rewards smaller than this in magnitude count as 0. A learned model predicts small
+   * nonzero rewards everywhere; without a floor the search follows that noise, and a terminal
+   * state predicted at 0.01 (a fall into lava) ends the search as a win. Set it below the
+   * smallest real reward of the task (GridNav's successes give at least 0.1, Quest's 1).
+   * @defaultValue 0
+   */
+  minReward: number;
   /** Seed of the generator (tie-free fallback choices when nothing rewarding is found). @defaultValue 0 */
   seed: number;
 }
@@ -284,6 +292,7 @@ export const SEARCH_DEFAULTS: Readonly<SearchConfig> = Object.freeze({
   stopAtFirstSuccess: true,
   cachePlan: true,
   batchRows: 8192,
+  minReward: 0,
   seed: 0,
 });
 
@@ -331,6 +340,7 @@ const SEARCH_RULES: ConfigRules<SearchConfig> = {
   stopAtFirstSuccess: { kind: 'boolean' },
   cachePlan: { kind: 'boolean' },
   batchRows: { kind: 'number', min: 1, max: 100_000_000, integer: true },
+  minReward: { kind: 'number', min: 0 },
   seed: { kind: 'seed' },
 };
 
@@ -1222,7 +1232,8 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
   }
 
   private search(root: B, rootKey: string, mask: Uint8Array | undefined): number {
-    const { maxDepth, maxNodes, beamWidth, gamma, stopAtFirstSuccess, batchRows } = this.config;
+    const { maxDepth, maxNodes, beamWidth, gamma, stopAtFirstSuccess, batchRows, minReward } =
+      this.config;
     const model = this.model;
     const n = this.space.n;
     const start = this.space.start;
@@ -1266,8 +1277,9 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
         const keptRows: number[] = [];
         for (let i = 0; i < rows.length; i++) {
           const from = piece.nodes[rows[i]!]!;
-          const reward = out.rewards[i]!;
-          if (!Number.isFinite(reward)) throw nonFinite('reward', reward, i, depth);
+          const predicted = out.rewards[i]!;
+          if (!Number.isFinite(predicted)) throw nonFinite('reward', predicted, i, depth);
+          const reward = Math.abs(predicted) < minReward ? 0 : predicted;
           const key = model.key(out.states, i);
           const ret = returnOf[from]! + discount * reward;
           const done = out.dones[i] === 1;

@@ -339,6 +339,56 @@ test('the node budget bounds the states a search keeps, not only those it expand
   t.true(model.keptRows <= 300, `${model.keptRows} rows kept`);
 });
 
+/**
+ * A chain as a learned model sees it: from position p, action 1 moves on (a noise reward of
+ * 0.003) and reaches the goal from position 3 (done, reward 0.8); action 0 falls into lava (done,
+ * a noise reward of 0.01 where the true reward is 0).
+ */
+class NoisyChain implements ImaginationModel<number, { at: Int32Array }> {
+  readonly actionSpace = new Discrete(2);
+  readonly members = 1;
+  batch(states: readonly number[]) {
+    return { at: Int32Array.from(states) };
+  }
+  size(b: { at: Int32Array }) {
+    return b.at.length;
+  }
+  select(b: { at: Int32Array }, rows: Int32Array) {
+    return { at: Int32Array.from(rows, (r) => b.at[r]!) };
+  }
+  step(b: { at: Int32Array }, actions: Float32Array): ImaginedStep<{ at: Int32Array }> {
+    const n = b.at.length;
+    const at = new Int32Array(n);
+    const rewards = new Float32Array(n);
+    const dones = new Uint8Array(n);
+    for (let r = 0; r < n; r++) {
+      const goal = actions[r] === 1 && b.at[r] === 3;
+      at[r] = actions[r] === 1 ? b.at[r]! + 1 : -1;
+      rewards[r] = goal ? 0.8 : actions[r] === 1 ? 0.003 : 0.01;
+      dones[r] = goal || actions[r] === 0 ? 1 : 0;
+    }
+    return { states: { at }, rewards, dones, disagreement: new Float32Array(n) };
+  }
+  key(b: { at: Int32Array }, row: number) {
+    return `${b.at[row]}`;
+  }
+}
+
+test('minReward keeps the search from taking the reward noise of a learned model for a win', (t) => {
+  // Without a floor, the fall into lava (0.01) is the first "rewarding" end the search meets.
+  t.is(new SearchPlanner(new NoisyChain()).plan(0), 0);
+  const floored = new SearchPlanner(new NoisyChain(), { minReward: 0.1 });
+  const plan: number[] = [];
+  for (let p = 0; p < 4; p++) plan.push(floored.plan(p));
+  t.deepEqual(plan, [1, 1, 1, 1]);
+  // Nothing above the floor within reach: no plan, a safe action (not the fall) at random.
+  const shallow = new SearchPlanner(new NoisyChain(), { minReward: 0.1, maxDepth: 2 });
+  t.is(shallow.plan(0), 1);
+  t.throws(() => new SearchPlanner(new NoisyChain(), { minReward: -1 }), {
+    message: /SearchPlanner\.minReward: expected a finite number >= 0, received -1/,
+  });
+});
+
 test('a cached plan is replayed while the observed states are the predicted ones', (t) => {
   const env = make('GridNav-Task-k10-v0');
   const { info } = env.reset({ seed: 3 });
