@@ -1148,6 +1148,8 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
   readonly config: Readonly<SearchConfig>;
   /** States expanded by the last search (0 when the last plan replayed a cached one). */
   lastExpanded = 0;
+  /** Actions of the plan the last search found (0: it found no rewarding path and took a safe random action). */
+  lastPlanLength = 0;
   private readonly space: Discrete;
   private rng: Rng;
   private cached: CachedPlan | null = null;
@@ -1345,8 +1347,10 @@ export class SearchPlanner<S, B> implements Planner<S, number> {
       actions.reverse();
       keys.reverse();
       if (this.config.cachePlan) this.cached = { actions, keys, next: 1 };
+      this.lastPlanLength = actions.length;
       return actions[0]!;
     }
+    this.lastPlanLength = 0;
     const safe = new Uint8Array(n);
     for (let a = 0; a < n; a++)
       safe[a] = (mask === undefined || mask[a] === 1) && unsafe[a] === 0 ? 1 : 0;

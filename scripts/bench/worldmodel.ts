@@ -19,9 +19,12 @@
  *   unchanged, exact match and F1 for discrete states) of a model fitted on random-policy data of
  *   training seeds (at most `--updates` gradient steps, default 3000) and measured on held-out
  *   seeds, per family and backbone.
- * - `planner`: per preset, planning latency per action (median), imagined transitions per second,
- *   and the ensemble forward's GFLOP/s against a large dense product's on this machine; model fits
- *   as gradient updates per second.
+ * - `planner`: per continuous preset, planning latency per action (median), imagined transitions
+ *   per second, and the ensemble forward's GFLOP/s against a large dense product's on this
+ *   machine; model fits as gradient updates per second. Per discrete task preset (or those of
+ *   `--env`), the search's latency from the start of `--tasks` held-out tasks (default 10) with
+ *   the preset's model fitted on `--budget` random transitions (default 2000, the preset's first
+ *   fit) in at most `--updates` gradient steps (default 300).
  * Prints JSON on stdout.
  */
 import '../../envs/index.js';
@@ -33,14 +36,16 @@ import { spacesOf } from '../../agents/agent.js';
 import { train } from '../../agents/loop.js';
 import { initBackend, tf } from '../../agents/nn/backend.js';
 import { dense } from '../../agents/nn/mlp.js';
-import { getPreset } from '../../agents/presets.js';
+import { getPreset, type Preset } from '../../agents/presets.js';
 import { WorldModelAgent } from '../../worldmodel/agent.js';
 import { collectTrajectories, evaluateModel, transitionsOf } from '../../worldmodel/evaluate.js';
 import { createPlanner, SearchPlanner } from '../../worldmodel/planner.js';
 import { MctsPlanner } from '../../worldmodel/mcts.js';
 import { TrueModel } from '../../worldmodel/true-model.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
-import { WorldModel } from '../../worldmodel/world-model.js';
+import { WorldModel, type ModelBatch } from '../../worldmodel/world-model.js';
+import type { ImaginationModel } from '../../worldmodel/model.js';
+import { ObservationEncoder } from '../../agents/spaces.js';
 import { runSeed, type LearnCase } from './learn.js';
 import { machineInfo, median } from './machine.js';
 
@@ -86,13 +91,14 @@ const LEARN_CASES: Record<string, LearnCase> = {
 /** Runs a part with CLI arguments (after `worldmodel`). */
 export async function main(argv: string[]): Promise<void> {
   const [part, ...rest] = argv;
-  const args = parseArgs(rest);
+  // The planner part fits each discrete preset only to time its searches: a smaller default.
+  const args = parseArgs(rest, part === 'planner' ? { tasks: 10, budget: 2000, updates: 300 } : {});
   const backend = await initBackend({ quiet: true });
   let results: unknown;
   if (part === 'learn') results = await learn(args);
   else if (part === 'tasks') results = await tasks(args);
   else if (part === 'error') results = await errors(args);
-  else if (part === 'planner') results = await planners();
+  else if (part === 'planner') results = await planners(args);
   else
     throw new InvalidOptionError(
       'worldmodel benchmark part',
@@ -154,6 +160,16 @@ async function learn(args: Args): Promise<unknown> {
   return out;
 }
 
+/** The discrete task sets (tasks, planner). */
+const TASK_IDS = [
+  'GridNav-Task-k5-v0',
+  'GridNav-Task-k10-v0',
+  'GridNav-Task-k20-v0',
+  'TextWorld-Quest-k5-v0',
+  'TextWorld-Quest-k10-v0',
+  'TextWorld-Quest-k20-v0',
+];
+
 /** Held-out task seeds: far from training seeds, below the language model's 1,000,000. */
 const HELD_OUT = 500_000;
 
@@ -175,15 +191,7 @@ function progress(
 
 async function tasks(args: Args): Promise<unknown> {
   const out = [];
-  const ids = [
-    'GridNav-Task-k5-v0',
-    'GridNav-Task-k10-v0',
-    'GridNav-Task-k20-v0',
-    'TextWorld-Quest-k5-v0',
-    'TextWorld-Quest-k10-v0',
-    'TextWorld-Quest-k20-v0',
-  ];
-  const chosen = ids.filter((i) => args.envs.length === 0 || args.envs.includes(i));
+  const chosen = TASK_IDS.filter((i) => args.envs.length === 0 || args.envs.includes(i));
   for (const id of chosen) {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const env = make(id);
@@ -219,19 +227,7 @@ async function tasks(args: Args): Promise<unknown> {
   }
   for (const id of chosen.filter(() => !args.trueOnly)) {
     const k = Number(/k(\d+)/.exec(id)![1]);
-    const preset = getPreset('wm', id);
-    const make_ = (): Env => make(id, preset.envOptions);
-    // Random exploration for the whole budget, one fit at its end.
-    const agent = WorldModelAgent.create(spacesOf(make_()), {
-      ...preset.options,
-      seed: 1,
-      randomSteps: args.budget,
-      trainEvery: args.budget,
-      fitMaxUpdates: args.updates,
-    });
-    const started = performance.now();
-    await train(agent, make_(), { steps: args.budget, seed: 1 });
-    const trainSeconds = (performance.now() - started) / 1000;
+    const { agent, make_, trainSeconds } = await exploredAgent(id, args);
     const env = make_();
     const planStarted = performance.now();
     let successes = 0;
@@ -262,6 +258,33 @@ async function tasks(args: Args): Promise<unknown> {
     agent.dispose();
   }
   return out;
+}
+
+/**
+ * The preset's agent for `id` after random exploration of `--budget` env steps from reset seed 1
+ * (then the env's own continuing seeds) and one fit at the end (at most `--updates` steps).
+ */
+async function exploredAgent(
+  id: string,
+  args: Args,
+): Promise<{
+  agent: WorldModelAgent;
+  make_: () => Env;
+  preset: Preset<'wm'>;
+  trainSeconds: number;
+}> {
+  const preset = getPreset('wm', id);
+  const make_ = (): Env => make(id, preset.envOptions);
+  const agent = WorldModelAgent.create(spacesOf(make_()), {
+    ...preset.options,
+    seed: 1,
+    randomSteps: args.budget,
+    trainEvery: args.budget,
+    fitMaxUpdates: args.updates,
+  });
+  const started = performance.now();
+  await train(agent, make_(), { steps: args.budget, seed: 1 });
+  return { agent, make_, preset, trainSeconds: (performance.now() - started) / 1000 };
 }
 
 function maskOption(info: Record<string, unknown>): { actionMask?: Uint8Array } {
@@ -372,7 +395,7 @@ async function errors(args: Args): Promise<unknown> {
   return out;
 }
 
-async function planners(): Promise<unknown> {
+async function planners(args: Args): Promise<unknown> {
   const out = [];
   // The reference: one large dense product (relu, bias) through the same kernel path.
   const peak = tf.tidy(() => {
@@ -404,28 +427,12 @@ async function planners(): Promise<unknown> {
     const fitStarted = performance.now();
     const fit = await trainer.fit(data, { epochs: 20, holdoutFraction: 0 });
     const updatesPerSecond = fit.updates / ((performance.now() - fitStarted) / 1000);
-    let imagined = 0;
-    const counting = {
-      actionSpace: model.actionSpace,
-      members: model.members,
-      batch: model.batch.bind(model),
-      size: model.size.bind(model),
-      select: model.select.bind(model),
-      key: model.key.bind(model),
-      step: (
-        b: { states: Float32Array; n: number },
-        a: Float32Array,
-        opt?: { members?: 'mean' | 'ts' },
-      ) => {
-        imagined += b.n;
-        return model.step(b, a, opt);
-      },
-    };
+    const counting = countingModel(model);
     const planner = createPlanner(o.planner!, counting, o.plannerOptions ?? {});
     const state = tr[0]!.states.slice(0, model.stateSize);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) planner.plan(state); // warm-up
-    imagined = 0;
+    counting.imagined = 0;
     for (let i = 0; i < 25; i++) {
       const t0 = performance.now();
       planner.plan(state);
@@ -433,6 +440,7 @@ async function planners(): Promise<unknown> {
     }
     const total = times.reduce((s, v) => s + v, 0) / 1000;
     // The network alone on one planning batch: flops of encoder + backbone + heads per row.
+    const imagined = counting.imagined;
     const rows =
       (imagined /
         25 /
@@ -470,10 +478,72 @@ async function planners(): Promise<unknown> {
     });
     model.dispose();
   }
+  for (const id of args.envs.length > 0 ? args.envs.filter((e) => TASK_IDS.includes(e)) : TASK_IDS)
+    out.push(await searchLatency(id, args));
   return out;
 }
 
-function parseArgs(argv: string[]): Args {
+/** A model whose `step` counts the rows it imagines (`imagined`). */
+function countingModel(
+  model: WorldModel,
+): ImaginationModel<Float32Array, ModelBatch> & { imagined: number } {
+  const counting = {
+    imagined: 0,
+    actionSpace: model.actionSpace,
+    members: model.members,
+    batch: model.batch.bind(model),
+    size: model.size.bind(model),
+    select: model.select.bind(model),
+    key: model.key.bind(model),
+    step: (b: ModelBatch, a: Float32Array, opt?: { members?: 'mean' | 'ts' }) => {
+      counting.imagined += b.n;
+      return model.step(b, a, opt);
+    },
+  };
+  return counting;
+}
+
+/**
+ * Planning latency of a discrete task preset: the preset's model fitted on `--budget` random
+ * transitions of training seeds (at most `--updates` gradient steps), then one search (the
+ * preset's planner options, no cached plan) from the start of each of `--tasks` held-out tasks.
+ */
+async function searchLatency(id: string, args: Args): Promise<unknown> {
+  const { agent, make_, preset } = await exploredAgent(id, args);
+  const counting = countingModel(agent.model);
+  const planner = new SearchPlanner(counting, preset.options.plannerOptions ?? {});
+  const env = make_();
+  const encoder = new ObservationEncoder(env.observationSpace);
+  const times: number[] = [];
+  const expanded: number[] = [];
+  let found = 0;
+  for (let i = 0; i < args.tasks; i++) {
+    const { observation, info } = env.reset({ seed: HELD_OUT + i });
+    planner.reset();
+    const t0 = performance.now();
+    planner.plan(encoder.encode(observation), maskOption(info));
+    times.push(performance.now() - t0);
+    expanded.push(planner.lastExpanded);
+    if (planner.lastPlanLength > 0) found++;
+  }
+  const seconds = times.reduce((a, b) => a + b, 0) / 1000;
+  agent.dispose();
+  return {
+    preset: id,
+    planner: 'search',
+    plannerOptions: preset.options.plannerOptions,
+    trainSteps: args.budget,
+    fitMaxUpdates: args.updates,
+    searches: args.tasks,
+    planMsMedian: round(median(times)),
+    planMsMax: round(Math.max(...times)),
+    expandedMedian: median(expanded),
+    searchesThatFoundAPlan: found,
+    imaginedTransitionsPerSecond: Math.round(counting.imagined / seconds),
+  };
+}
+
+function parseArgs(argv: string[], defaults: Partial<Args>): Args {
   const args: Args = {
     seeds: [1, 2, 3, 4, 5],
     cases: Object.keys(LEARN_CASES),
@@ -484,6 +554,7 @@ function parseArgs(argv: string[]): Args {
     updates: 3000,
     planner: 'search',
     simulations: 1000,
+    ...defaults,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

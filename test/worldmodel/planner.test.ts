@@ -379,11 +379,15 @@ test('minReward keeps the search from taking the reward noise of a learned model
   t.is(new SearchPlanner(new NoisyChain()).plan(0), 0);
   const floored = new SearchPlanner(new NoisyChain(), { minReward: 0.1 });
   const plan: number[] = [];
-  for (let p = 0; p < 4; p++) plan.push(floored.plan(p));
+  for (let p = 0; p < 4; p++) {
+    plan.push(floored.plan(p));
+    if (p === 0) t.is(floored.lastPlanLength, 4);
+  }
   t.deepEqual(plan, [1, 1, 1, 1]);
   // Nothing above the floor within reach: no plan, a safe action (not the fall) at random.
   const shallow = new SearchPlanner(new NoisyChain(), { minReward: 0.1, maxDepth: 2 });
   t.is(shallow.plan(0), 1);
+  t.is(shallow.lastPlanLength, 0);
   t.throws(() => new SearchPlanner(new NoisyChain(), { minReward: -1 }), {
     message: /SearchPlanner\.minReward: expected a finite number >= 0, received -1/,
   });
