@@ -53,7 +53,7 @@ import { resolveConfig, type ConfigRules } from '../agents/options.js';
 import type { ImaginationModel, ImaginedStep, ImagineStepOptions, MemberChoice } from './model.js';
 import { GridBackbone, LmBackbone, type LmTuning } from './backbone.js';
 import { shippedModelPath } from '../agents/llm/providers/local.js';
-import { StateLayout, type StateKind } from './state-layout.js';
+import { StateLayout, type ClassGroup, type StateKind } from './state-layout.js';
 
 /** Config of {@link WorldModel}; every field has a default ({@link WORLD_MODEL_DEFAULTS}). */
 export interface WorldModelConfig {
@@ -181,6 +181,14 @@ export interface WorldModelStatistics {
   rewardStd: number;
   /** Transitions the statistics were computed from (0 before the first fit). */
   count: number;
+  /**
+   * Discrete states: the conservation laws of the data — (class group, value) pairs, flat as
+   * `[group, value, group, value, …]` (the value as an index from each entry's lowest), whose
+   * count over the group's entries is present in the data and changed in no transition (GridNav:
+   * one agent, one goal, the walls and the lava). {@link WorldModel.step} halts an imagined step
+   * that breaks one. Empty for continuous states (and in models saved before it existed).
+   */
+  conserved: number[];
 }
 
 /** A batch of learned-model states: `n` flat rows of `stateSize`. */
@@ -578,6 +586,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     for (let r = 0; r < count; r++) rv += (rewards[r]! - rm) ** 2;
     s.rewardMean = rm;
     s.rewardStd = Math.max(Math.sqrt(rv / count), STD_FLOOR);
+    if (this.layout.kind === 'discrete')
+      s.conserved = conservedCounts(this.layout, states, nextStates, count);
     this.statistics = s;
   }
 
@@ -1109,6 +1119,29 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     return { nextStates, rewards, dones, doneProbabilities, disagreement, current };
   }
 
+  /** Rows of `p` whose next state breaks a conservation law of `states`: termination, no reward. */
+  private haltBroken(states: Float32Array, p: WorldModelPrediction, n: number): void {
+    const conserved = this.statistics.conserved;
+    if (conserved.length === 0) return;
+    const groups = this.layout.groups;
+    const before = groups.map((g) => new Int32Array(g.classes));
+    const after = groups.map((g) => new Int32Array(g.classes));
+    for (let r = 0; r < n; r++) {
+      groups.forEach((g, gi) => {
+        histogram(this.layout, g, states, r, before[gi]!);
+        histogram(this.layout, g, p.nextStates, r, after[gi]!);
+      });
+      let broken = false;
+      for (let c = 0; c < conserved.length && !broken; c += 2)
+        broken =
+          before[conserved[c]!]![conserved[c + 1]!] !== after[conserved[c]!]![conserved[c + 1]!];
+      if (!broken) continue;
+      p.rewards[r] = 0;
+      p.dones[r] = 1;
+      p.doneProbabilities[r] = 1;
+    }
+  }
+
   /** The elites' mean reward and termination probability of row r (mean mode). */
   private rewardAndDone(out: Float32Array, n: number, r: number): [number, number] {
     const elites = this.eliteList;
@@ -1335,7 +1368,14 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     return { states: out, n: rows.length, context, contextSteps: steps };
   }
 
-  /** One imagined step for every row (one network pass). */
+  /**
+   * One imagined step for every row (one network pass). A discrete step that breaks a
+   * conservation law of the training data ({@link WorldModelStatistics.conserved}: an agent that
+   * vanishes or doubles, a wall that moves) halts, as MOReL's pessimistic model does with states it
+   * does not know: it is reported as a termination (probability 1) with no reward, so a planner
+   * neither follows the impossible state nor credits what the heads predict there (a model asked
+   * about a state it never saw, a grid without its agent, can predict a win).
+   */
   step(
     batch: ModelBatch,
     actions: Float32Array,
@@ -1358,6 +1398,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       options.members ?? 'mean',
       past > 0 ? { inputs: batch.context!, steps: past } : undefined,
     );
+    this.haltBroken(batch.states, p, batch.n);
     const next: ModelBatch = { states: p.nextStates, n: batch.n };
     // A sequence backbone carries the imagined (state, action) inputs forward, at most T − 1.
     const keep = Math.min(past + 1, this.sequenceLength - 1);
@@ -1482,7 +1523,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       rng: unknown;
     };
     this.params.write(saved.tensors['params']!);
-    this.statistics = state.statistics;
+    const conserved = (state.statistics as Partial<WorldModelStatistics>).conserved ?? [];
+    this.statistics = { ...state.statistics, conserved };
     this.setElites(state.elites);
     this.rng = saved.rng(state.rng);
   }
@@ -1503,7 +1545,51 @@ function emptyStatistics(d: number): WorldModelStatistics {
     rewardMean: 0,
     rewardStd: 1,
     count: 0,
+    conserved: [],
   };
+}
+
+/** The (group, value) pairs of `layout` whose count no transition of the data changed; see {@link WorldModelStatistics.conserved}. */
+function conservedCounts(
+  layout: StateLayout,
+  states: Float32Array,
+  nextStates: Float32Array,
+  count: number,
+): number[] {
+  const out: number[] = [];
+  layout.groups.forEach((g, gi) => {
+    const k = g.classes;
+    const present = new Uint8Array(k);
+    const changed = new Uint8Array(k);
+    const before = new Int32Array(k);
+    const after = new Int32Array(k);
+    for (let r = 0; r < count; r++) {
+      histogram(layout, g, states, r, before);
+      histogram(layout, g, nextStates, r, after);
+      for (let v = 0; v < k; v++) {
+        if (before[v]! > 0) present[v] = 1;
+        if (before[v] !== after[v]) changed[v] = 1;
+      }
+    }
+    for (let v = 0; v < k; v++) if (present[v] === 1 && changed[v] === 0) out.push(gi, v);
+  });
+  return out;
+}
+
+/** Counts of each value of group `g` in row `r` of `rows` → `into`. */
+function histogram(
+  layout: StateLayout,
+  g: ClassGroup,
+  rows: Float32Array,
+  r: number,
+  into: Int32Array,
+): void {
+  into.fill(0);
+  const base = r * layout.size;
+  for (const entry of g.entries) {
+    const v = rows[base + entry]! - layout.low[entry]!;
+    into[v] = into[v]! + 1;
+  }
 }
 
 function sigmoid(x: number): number {

@@ -52,6 +52,16 @@ test('the grid backbone learns local dynamics that hold on layouts it has never 
     exact >= 0.9,
     `exact next states on held-out layouts ${exact} after ${result.updates} updates`,
   );
+  // An imagined step halts only where the model broke the data's counts (one agent, the walls):
+  // never on a row it predicted exactly.
+  const step = model.step({ states: held.states, n: held.size }, held.actions);
+  const d = model.stateSize;
+  for (let r = 0; r < held.size; r++) {
+    let same = true;
+    for (let j = 0; j < d; j++)
+      if (step.states.states[r * d + j] !== held.nextStates[r * d + j]) same = false;
+    if (same) t.false(step.dones[r] === 1 && step.rewards[r] === 0, `exact row ${r} halted`);
+  }
   // Reward (bumping) is read off the pooled cell features.
   const p = model.predict(held.states, held.actions);
   let rewardError = 0;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -14,7 +14,7 @@ import { Box, Discrete, MultiBinary } from '../../envs/core/space.js';
 import { collectTrajectories, transitionsOf } from '../../worldmodel/evaluate.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
 import { WorldModel } from '../../worldmodel/world-model.js';
-import { linearData, linearSpaces } from './helpers.js';
+import { MOVER_SIZE, linearData, linearSpaces, moverData, moverSpaces } from './helpers.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -167,6 +167,71 @@ test('discrete heads copy unchanged entries exactly and flip or replace only whe
     instanceOf: InvalidValueError,
     message: /entry 1/,
   });
+});
+
+test('a discrete imagined step that breaks a conservation law of the data halts; predict and save -> load keep the laws', async (t) => {
+  const model = WorldModel.create(moverSpaces, {
+    ...small,
+    stateKind: 'discrete',
+    ensembleSize: 2,
+    elites: 2,
+    seed: 3,
+  });
+  await model.ready();
+  const data = moverData(500, 2);
+  // A model part-way through training, which still moves some agents out of their cell without
+  // moving them into the next one.
+  await new WorldModelTrainer(model, { batchSize: 64, learningRate: 3e-3 }).fit(data, {
+    maxUpdates: 300,
+    holdoutFraction: 0,
+  });
+  // Cells (values 0 empty, 1 wall, 2 agent) keep their counts; the position entries do not.
+  const cells = model.layout.groups.findIndex((g) => g.classes === 3);
+  const position = model.layout.groups.findIndex((g) => g.classes === MOVER_SIZE);
+  t.deepEqual(model.stats.conserved, [cells, 0, cells, 1, cells, 2]);
+  t.true(position >= 0);
+  // Rows whose counts moved halt, the others keep the heads' predictions.
+  const held = moverData(200, 7);
+  const step = model.step({ states: held.states, n: held.size }, held.actions);
+  const predicted = model.predict(held.states, held.actions);
+  const d = model.stateSize;
+  const counts = (rows: Float32Array, r: number): string => {
+    const c = [0, 0, 0];
+    for (let i = 0; i < MOVER_SIZE * MOVER_SIZE; i++) c[rows[r * d + i]!]!++;
+    return c.join(',');
+  };
+  let broken = 0;
+  for (let r = 0; r < held.size; r++) {
+    const halts = counts(step.states.states, r) !== counts(held.states, r);
+    if (halts) broken++;
+    t.is(step.dones[r], halts ? 1 : predicted.dones[r]!, `row ${r}`);
+    t.is(step.rewards[r], halts ? 0 : predicted.rewards[r]!, `row ${r}`);
+  }
+  t.true(broken > 0 && broken < held.size, `${broken} of ${held.size} rows broke a count`);
+  const dir = mkdtempSync(join(tmpdir(), 'wmgym-conserved-'));
+  try {
+    await model.save(dir);
+    const loaded = WorldModel.create(moverSpaces, {
+      ...small,
+      stateKind: 'discrete',
+      ensembleSize: 2,
+      elites: 2,
+      seed: 3,
+    });
+    await loaded.load(dir);
+    t.deepEqual(loaded.stats.conserved, model.stats.conserved);
+    // A model saved before the laws existed loads without them (nothing halts).
+    const file = join(dir, 'agent.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      state: { statistics: Record<string, unknown> };
+    };
+    delete json.state.statistics['conserved'];
+    writeFileSync(file, JSON.stringify(json));
+    await loaded.load(dir);
+    t.deepEqual(loaded.stats.conserved, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a world model trained on GridNav levels predicts held-out levels better than copying, and every prediction is a valid grid', async (t) => {
