@@ -4,7 +4,8 @@
  * - `learn`: env steps until the deterministic evaluation return reaches the threshold and stays
  *   there at the next evaluation (the `learn` benchmark's rule), for the world-model agent's
  *   presets — Pendulum-v1 with a learned and with the known reward, CartPole-v1 — and for SAC on
- *   Pendulum-v1 in the same run. Options: `--seeds 1,2,3`, `--case wm-pendulum|wm-pendulum-known|sac-pendulum|wm-cartpole`.
+ *   Pendulum-v1 in the same run. Options: `--seeds 1,2,3`, `--case wm-pendulum|wm-pendulum-known|sac-pendulum|wm-cartpole`,
+ *   `--options '{"policy":"sac"}'` (agent options over the case's, for every case run).
  * - `tasks`: success on held-out k-step tasks (seeds 500,000+, never trained on) with the search
  *   planner on the true dynamics ({@link TrueModel}), and on a world model trained on other seeds
  *   (GridNav, TextWorld) for a stated budget of env steps: the preset's agent explores at random
@@ -125,12 +126,17 @@ interface Args {
   planner: 'search' | 'mcts';
   /** MCTS simulations per decision (tasks, `--planner mcts`). */
   simulations: number;
+  /** Agent options over each learn case's (`--options '{"policy":"sac"}'`). */
+  options: Record<string, unknown>;
 }
 
 async function learn(args: Args): Promise<unknown> {
   const out = [];
   for (const name of args.cases) {
-    const c = LEARN_CASES[name]!;
+    const c = {
+      ...LEARN_CASES[name]!,
+      options: { ...LEARN_CASES[name]!.options, ...args.options },
+    };
     const runs = [];
     for (const seed of args.seeds) {
       const run = await runSeed(c, seed, undefined);
@@ -147,7 +153,7 @@ async function learn(args: Args): Promise<unknown> {
       evalEvery: c.evalEvery,
       evalEpisodes: c.evalEpisodes ?? 10,
       budget: c.budget,
-      options: c.options ?? {},
+      options: c.options,
       seeds: runs.length,
       reached: steps.length,
       medianEnvSteps: steps.length > 0 ? median(steps) : null,
@@ -554,6 +560,7 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
     updates: 3000,
     planner: 'search',
     simulations: 1000,
+    options: {},
     ...defaults,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -572,6 +579,16 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
             c,
             `one of ${Object.keys(LEARN_CASES).join(', ')}`,
           );
+    } else if (arg === '--options') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value ?? '');
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new InvalidOptionError('--options', value, 'a JSON object of agent options');
+      args.options = parsed as Record<string, unknown>;
     } else if (arg === '--true-only') {
       args.trueOnly = true;
       continue;
@@ -598,7 +615,7 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
       throw new InvalidOptionError(
         'worldmodel benchmark argument',
         arg,
-        '--seeds, --case, --tasks, --budget, --updates, --env, --true-only, --planner or --simulations',
+        '--seeds, --case, --options, --tasks, --budget, --updates, --env, --true-only, --planner or --simulations',
       );
     }
     i++;
