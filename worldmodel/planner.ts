@@ -1108,7 +1108,6 @@ export class MppiPlanner<S, B> extends ModelPlanner<S, B, Float32Array> {
 
 // ---- search -----------------------------------------------------------------------------------
 
-/** A cached plan: its actions and the key of the state each is predicted to lead to. */
 /** Part of a search layer: states of a batch (one model call's kept rows), their masks and nodes. */
 interface FrontierPiece<B> {
   batch: B;
@@ -1116,6 +1115,7 @@ interface FrontierPiece<B> {
   nodes: number[];
 }
 
+/** A cached plan: its actions and the key of the state each is predicted to lead to. */
 interface CachedPlan {
   actions: number[];
   keys: string[];
