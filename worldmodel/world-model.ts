@@ -1123,14 +1123,16 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   private haltBroken(states: Float32Array, p: WorldModelPrediction, n: number): void {
     const conserved = this.statistics.conserved;
     if (conserved.length === 0) return;
-    const groups = this.layout.groups;
-    const before = groups.map((g) => new Int32Array(g.classes));
-    const after = groups.map((g) => new Int32Array(g.classes));
+    const layout = this.layout;
+    // Only the groups that hold a law are counted.
+    const used = [...new Set(conserved.filter((_, i) => i % 2 === 0))];
+    const before = layout.groups.map((g) => new Int32Array(g.classes));
+    const after = layout.groups.map((g) => new Int32Array(g.classes));
     for (let r = 0; r < n; r++) {
-      groups.forEach((g, gi) => {
-        histogram(this.layout, g, states, r, before[gi]!);
-        histogram(this.layout, g, p.nextStates, r, after[gi]!);
-      });
+      for (const gi of used) {
+        histogram(layout, layout.groups[gi]!, states, r, before[gi]!);
+        histogram(layout, layout.groups[gi]!, p.nextStates, r, after[gi]!);
+      }
       let broken = false;
       for (let c = 0; c < conserved.length && !broken; c += 2)
         broken =
