@@ -184,8 +184,9 @@ export interface WorldModelStatistics {
   /**
    * Discrete states: the conservation laws of the data — (class group, value) pairs, flat as
    * `[group, value, group, value, …]` (the value as an index from each entry's lowest), whose
-   * count over the group's entries is present in the data and changed in no transition (GridNav:
-   * one agent, one goal, the walls and the lava). {@link WorldModel.step} halts an imagined step
+   * count over the group's entries is present in the data and changed in no transition (GridNav
+   * Task-k5 random play: the one agent and the walls; the goal and the lava are not laws, a step
+   * onto them covers them with the agent). {@link WorldModel.step} halts an imagined step
    * that breaks one. Empty for continuous states (and in models saved before it existed).
    */
   conserved: number[];
