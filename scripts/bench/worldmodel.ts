@@ -176,6 +176,17 @@ const TASK_IDS = [
   'TextWorld-Quest-k20-v0',
 ];
 
+/**
+ * The task sets of `--env` (all without it), in TASK_IDS order.
+ * @throws {@link InvalidOptionError} for an id that is not a task set.
+ */
+function chosenTasks(args: Args): string[] {
+  for (const id of args.envs)
+    if (!TASK_IDS.includes(id))
+      throw new InvalidOptionError('--env', id, `task sets among ${TASK_IDS.join(', ')}`);
+  return TASK_IDS.filter((i) => args.envs.length === 0 || args.envs.includes(i));
+}
+
 /** Held-out task seeds: far from training seeds, below the language model's 1,000,000. */
 const HELD_OUT = 500_000;
 
@@ -197,7 +208,7 @@ function progress(
 
 async function tasks(args: Args): Promise<unknown> {
   const out = [];
-  const chosen = TASK_IDS.filter((i) => args.envs.length === 0 || args.envs.includes(i));
+  const chosen = chosenTasks(args);
   for (const id of chosen) {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const env = make(id);
@@ -402,6 +413,7 @@ async function errors(args: Args): Promise<unknown> {
 }
 
 async function planners(args: Args): Promise<unknown> {
+  const tasks = chosenTasks(args); // checked before the continuous presets run
   const out = [];
   // The reference: one large dense product (relu, bias) through the same kernel path.
   const peak = tf.tidy(() => {
@@ -484,8 +496,7 @@ async function planners(args: Args): Promise<unknown> {
     });
     model.dispose();
   }
-  for (const id of args.envs.length > 0 ? args.envs.filter((e) => TASK_IDS.includes(e)) : TASK_IDS)
-    out.push(await searchLatency(id, args));
+  for (const id of tasks) out.push(await searchLatency(id, args));
   return out;
 }
 
