@@ -26,7 +26,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionError } from '../envs/core/errors.js';
+import { InvalidOptionError, InvalidValueError } from '../envs/core/errors.js';
 import { Rng } from '../envs/core/rng.js';
 import { Box, Discrete } from '../envs/core/space.js';
 import type { ActOptions, Agent, EnvSpaces, Metrics, Transition } from '../agents/agent.js';
@@ -90,6 +90,12 @@ export interface WorldModelAgentConfig {
   gaussian: boolean;
   /** How states are modelled. @defaultValue 'auto' */
   stateKind: StateKind;
+  /**
+   * The model's mask head: it learns each next state's allowed actions from the env's
+   * `info.actionMask` (every transition must carry one), and the search planners expand only
+   * those below their root ({@link WorldModelConfig.actionMasks}). @defaultValue false
+   */
+  actionMasks: boolean;
   /** Adam learning rate of the model. @defaultValue 0.001 */
   learningRate: number;
   /** Transitions per member per gradient step. @defaultValue 256 */
@@ -151,6 +157,7 @@ export const WORLD_MODEL_AGENT_DEFAULTS: Readonly<WorldModelAgentConfig> = Objec
   elites: 5,
   gaussian: false,
   stateKind: 'auto',
+  actionMasks: false,
   learningRate: 1e-3,
   batchSize: 256,
   fitEpochs: 50,
@@ -191,6 +198,7 @@ const RULES: ConfigRules<WorldModelAgentConfig> = {
   elites: { kind: 'number', min: 1, max: 64, integer: true },
   gaussian: { kind: 'boolean' },
   stateKind: { kind: 'choice', values: ['auto', 'continuous', 'discrete'] },
+  actionMasks: WORLD_MODEL_RULES.actionMasks,
   learningRate: { kind: 'number', min: 0, exclusiveMin: true },
   batchSize: { kind: 'number', min: 1, integer: true },
   fitEpochs: { kind: 'number', min: 1, integer: true },
@@ -273,6 +281,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       elites: config.elites,
       gaussian: config.gaussian,
       stateKind: config.stateKind,
+      actionMasks: config.actionMasks,
     };
     this.model = WorldModel.create(spaces, modelOptions);
     this.model.checkOpenLoop(config.fitOpenLoopSteps);
@@ -286,6 +295,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       observationSize: this.encoder.size,
       actionSize: action instanceof Discrete ? 1 : action.size,
       numEnvs: spaces.numEnvs ?? 1,
+      actionMaskSize: config.actionMasks ? this.model.actionSize : 0,
     });
     const imagined =
       config.rewardSource === 'known'
@@ -371,6 +381,12 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
     checkEnvIndex('WorldModelAgent', t.envIndex, this.replay.numEnvs);
     const action = this.spaces.actionSpace as unknown as Discrete | Box;
     action.check(t.action, 'transition action');
+    if (this.config.actionMasks && t.nextActionMask === undefined)
+      throw new InvalidValueError(
+        'nextActionMask of a WorldModelAgent transition',
+        'undefined',
+        `a Uint8Array of ${this.model.actionSize} allowed actions (actionMasks: the model learns the env's info.actionMask; this env gives none, so set actionMasks false)`,
+      );
     this.replay.add(
       {
         observation: this.encoder.encode(t.observation),
@@ -379,6 +395,8 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
         nextObservation: this.encoder.encode(t.nextObservation, 'nextObservation'),
         terminated: t.terminated,
         truncated: t.truncated,
+        actionMask: t.actionMask,
+        nextActionMask: t.nextActionMask,
       },
       t.envIndex,
     );
@@ -414,6 +432,7 @@ export class WorldModelAgent<O = unknown> implements Agent<O, WorldModelAction> 
       'worldmodel/transition_loss': result.train.transition,
       'worldmodel/reward_loss': result.train.reward,
       'worldmodel/done_loss': result.train.done,
+      ...(c.actionMasks ? { 'worldmodel/mask_loss': result.train.mask } : {}),
       'worldmodel/fit_epochs': result.epochs,
       'worldmodel/fit_updates': result.updates,
       'worldmodel/fit_events': result.events,

@@ -18,8 +18,8 @@
  * - the backbone is a ReLU MLP of `backboneSizes` run on every cell (one product for all cells of
  *   all rows of all members);
  * - the per-cell heads give each cell entry's change logit and class logits; the heads of the
- *   other entries, the reward and the termination read the max- and mean-pooled cell features
- *   with the action encoder's input.
+ *   other entries, the reward, the termination (and the mask head's allowed actions) read the
+ *   max- and mean-pooled cell features with the action encoder's input.
  *
  * The output is laid out exactly as {@link WorldModel}'s MLP output (change logits of every
  * entry, then the class logits group by group, then reward and termination), so losses,
@@ -51,6 +51,8 @@ export interface GridBackboneOptions {
   backboneSizes: readonly number[];
   /** Members of the batched ensemble. */
   ensemble: number;
+  /** Outputs after the class logits, read from the pooled features: reward, termination and the mask head's logits (if any). */
+  tailOutputs: number;
   /** The option name errors report. */
   option: string;
 }
@@ -144,7 +146,7 @@ export class GridBackbone {
     }
     this.cellOutputs = cellOut;
     // Global outputs: the other entries' change logits, their class logits group by group, then
-    // reward and termination.
+    // reward, termination and the mask logits (`tailOutputs`).
     const pieces: Piece[] = [
       { source: 'cell', offset: 0, size: channels },
       { source: 'global', offset: 0, size: extras },
@@ -159,8 +161,8 @@ export class GridBackbone {
       classPieces.push({ source: 'global', offset: globalOut, size: tail * g.classes });
       globalOut += tail * g.classes;
     }
-    pieces.push(...classPieces, { source: 'global', offset: globalOut, size: 2 });
-    this.globalOutputs = globalOut + 2;
+    pieces.push(...classPieces, { source: 'global', offset: globalOut, size: options.tailOutputs });
+    this.globalOutputs = globalOut + options.tailOutputs;
     this.pieces = pieces.filter((p) => p.size > 0);
 
     const sizes = options.backboneSizes;

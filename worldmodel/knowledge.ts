@@ -184,6 +184,8 @@ export interface CombinedPrediction {
   confidence: Float32Array;
   /** The model's ensemble disagreement per row. */
   disagreement: Float32Array;
+  /** The model's allowed actions of each next state (a model with `actionMasks`; priors predict none). */
+  actionMasks?: Uint8Array | undefined;
 }
 
 const REFERENCE_SIZE = 256;
@@ -336,6 +338,7 @@ export class KnowledgeableExperienceLearning {
         dones: p.dones,
         doneProbabilities: p.doneProbabilities,
         disagreement: p.disagreement,
+        actionMasks: p.actionMasks,
       };
     };
     const m = this.model;
@@ -396,6 +399,7 @@ export class KnowledgeableExperienceLearning {
       doneProbabilities,
       confidence: c,
       disagreement: model.disagreement,
+      actionMasks: model.actionMasks,
     };
   }
 

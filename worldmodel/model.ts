@@ -38,8 +38,8 @@ export interface ImaginedStep<B> {
   disagreement: Float32Array;
   /**
    * Allowed actions in each next state, `[n × actions]`, where the model knows them (the true
-   * model does; a learned model leaves it undefined and search planners prune actions whose
-   * predicted next state equals the current one).
+   * model does, and a learned model with a mask head, `actionMasks`; otherwise undefined, and
+   * search planners prune actions whose predicted next state equals the current one).
    */
   actionMasks?: Uint8Array | undefined;
 }

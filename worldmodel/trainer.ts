@@ -65,6 +65,8 @@ export interface TransitionData {
   rewards: Float32Array;
   /** `[size]`, 1 where the MDP ended. */
   terminated: Float32Array;
+  /** `[size × actions]`: the allowed actions of each next state (required by a model with `actionMasks`). */
+  nextActionMasks?: Uint8Array | undefined;
 }
 
 /** Options of {@link WorldModelTrainer.fit}. */
@@ -106,7 +108,7 @@ export interface FitResult {
   /** Gradient steps taken. */
   updates: number;
   /** Mean training losses of the last epoch (sum over members of each member's mean). */
-  train: { transition: number; reward: number; done: number };
+  train: Losses;
   /** Each member's total holdout loss after restoring its best weights (empty without a holdout). */
   holdout: number[];
   /** The elites chosen, best first. */
@@ -115,6 +117,14 @@ export interface FitResult {
   trainSize: number;
   /** Training rows that hold an event (a nonzero reward or a termination; see `eventFraction`). */
   events: number;
+}
+
+/** Mean losses of training steps (the mask head's is 0 without `actionMasks`). */
+export interface Losses {
+  transition: number;
+  reward: number;
+  done: number;
+  mask: number;
 }
 
 /** A saved trainer (for agent checkpoints). */
@@ -150,9 +160,7 @@ export class WorldModelTrainer {
    * Returns the losses (sum over members of each member's mean). Statistics must have been set
    * (`fit` does it; `model.fitStatistics` otherwise).
    */
-  async trainStep(
-    batch: TransitionData,
-  ): Promise<{ transition: number; reward: number; done: number }> {
+  async trainStep(batch: TransitionData): Promise<Losses> {
     await this.model.ready();
     checkData(batch, this.model);
     const e = this.model.ensembleSize;
@@ -183,27 +191,29 @@ export class WorldModelTrainer {
     rows: Int32Array,
     perMember: number,
     openLoopSteps = 1,
-  ): { transition: number; reward: number; done: number } {
+  ): Losses {
     const encoded = this.model.encodeTraining(data, rows, perMember, openLoopSteps);
     const parts = tf.tidy(() => {
-      let losses: { transition: tf.Scalar; reward: tf.Scalar; done: tf.Scalar } | undefined;
+      let losses:
+        { transition: tf.Scalar; reward: tf.Scalar; done: tf.Scalar; mask: tf.Scalar } | undefined;
       const { value, grad } = this.model.params.valueAndGrad((params) => {
         const l = this.model.loss(params, encoded);
         losses = {
           transition: tf.keep(l.transition),
           reward: tf.keep(l.reward),
           done: tf.keep(l.done),
+          mask: tf.keep(l.mask),
         };
         return l.total;
       });
       if (this.config.maxGradNorm > 0) this.optimizer.step(grad);
       else this.optimizer.stepWithoutNorm(grad);
       value.dispose();
-      return tf.stack([losses!.transition, losses!.reward, losses!.done]);
+      return tf.stack([losses!.transition, losses!.reward, losses!.done, losses!.mask]);
     });
     const v = parts.dataSync();
     parts.dispose();
-    return { transition: v[0]!, reward: v[1]!, done: v[2]! };
+    return { transition: v[0]!, reward: v[1]!, done: v[2]!, mask: v[3]! };
   }
 
   /**
@@ -269,12 +279,12 @@ export class WorldModelTrainer {
     let sinceImprovement = 0;
     let updates = 0;
     let epoch = 0;
-    let last = { transition: 0, reward: 0, done: 0 };
+    let last: Losses = { transition: 0, reward: 0, done: 0, mask: 0 };
     const rows = new Int32Array(e * batchSize);
     while (epoch < epochs) {
       epoch++;
       for (const b of bootstraps) shuffleInPlace(b, this.rng);
-      const sums = { transition: 0, reward: 0, done: 0 };
+      const sums: Losses = { transition: 0, reward: 0, done: 0, mask: 0 };
       let steps = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
         if (maxUpdates !== undefined && updates >= maxUpdates) break;
@@ -286,6 +296,7 @@ export class WorldModelTrainer {
         sums.transition += l.transition;
         sums.reward += l.reward;
         sums.done += l.done;
+        sums.mask += l.mask;
         steps++;
         updates++;
       }
@@ -294,6 +305,7 @@ export class WorldModelTrainer {
           transition: sums.transition / steps,
           reward: sums.reward / steps,
           done: sums.done / steps,
+          mask: sums.mask / steps,
         };
       if (holdoutSize > 0) {
         const losses = this.holdoutLosses(data, holdout, openLoopSteps);
@@ -452,6 +464,7 @@ export function replayData(replay: ReplayBuffer): TransitionData {
     nextStates: b.nextObservations,
     rewards: b.rewards,
     terminated: b.terminated,
+    nextActionMasks: b.nextActionMasks,
   };
 }
 
@@ -497,7 +510,12 @@ export function contiguousWindows(data: TransitionData, steps: number): Int32Arr
 }
 
 /** `n` zeroed transitions of states of `stateSize` and actions of `actionSize` values. */
-export function emptyTransitions(n: number, stateSize: number, actionSize: number): TransitionData {
+export function emptyTransitions(
+  n: number,
+  stateSize: number,
+  actionSize: number,
+  maskSize = 0,
+): TransitionData {
   return {
     size: n,
     states: new Float32Array(n * stateSize),
@@ -505,6 +523,7 @@ export function emptyTransitions(n: number, stateSize: number, actionSize: numbe
     nextStates: new Float32Array(n * stateSize),
     rewards: new Float32Array(n),
     terminated: new Float32Array(n),
+    ...(maskSize > 0 ? { nextActionMasks: new Uint8Array(n * maskSize) } : {}),
   };
 }
 
@@ -513,9 +532,12 @@ export function subset(data: TransitionData, rows: Int32Array): TransitionData {
   const d = data.states.length / Math.max(data.size, 1);
   const a = data.actions.length / Math.max(data.size, 1);
   const n = rows.length;
-  const out = emptyTransitions(n, d, a);
+  const masks = data.nextActionMasks;
+  const m = masks === undefined ? 0 : masks.length / Math.max(data.size, 1);
+  const out = emptyTransitions(n, d, a, m);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
+    if (m > 0) out.nextActionMasks!.set(masks!.subarray(r * m, r * m + m), i * m);
     out.states.set(data.states.subarray(r * d, r * d + d), i * d);
     out.nextStates.set(data.nextStates.subarray(r * d, r * d + d), i * d);
     out.actions.set(data.actions.subarray(r * a, r * a + a), i * a);
@@ -547,6 +569,16 @@ function checkData(data: TransitionData, model: WorldModel): void {
       `size ${formatValue(n)} with states ${data.states.length}, actions ${data.actions.length}, nextStates ${data.nextStates.length}, rewards ${data.rewards.length}, terminated ${data.terminated.length} values`,
       `size N with N × ${model.stateSize} states and next states, N × ${perAction} actions, N rewards and N terminated flags`,
     );
+  if (model.config.actionMasks) {
+    const m = model.actionSize;
+    const masks = data.nextActionMasks;
+    if (!(masks instanceof Uint8Array) || masks.length !== n * m || masks.some((v) => v > 1))
+      throw new InvalidValueError(
+        'nextActionMasks of the transitions',
+        formatValue(masks),
+        `a Uint8Array of ${n} × ${m} values 0 or 1 (a model with actionMasks learns each next state's allowed actions)`,
+      );
+  }
   model.layout.checkStates(data.states, n, 'state of a transition');
   model.layout.checkStates(data.nextStates, n, 'next state of a transition');
   for (let i = 0; i < n; i++) {

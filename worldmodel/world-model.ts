@@ -99,6 +99,16 @@ export interface WorldModelConfig {
   maxLogVar: number;
   /** Initial lower soft bound of the log-variance (Gaussian heads; learned). @defaultValue -10 */
   minLogVar: number;
+  /**
+   * A head that predicts the allowed actions of each next state (one Bernoulli per action of a
+   * Discrete action space), trained on the transitions' `nextActionMask` (the env's
+   * `info.actionMask`). A search planner then expands, below its root, only the actions the
+   * model allows, as it does with the env's mask at the root: an env whose random exploration
+   * follows its mask (GridNav's pickup, drop and done where they do nothing; TextWorld's
+   * commands that do not apply) never shows the model what a masked action does, and asked
+   * about one the model predicts whatever its heads say about an unseen input. @defaultValue false
+   */
+  actionMasks: boolean;
 }
 
 /** Options of {@link WorldModel.create}: any subset of {@link WorldModelConfig}. */
@@ -123,6 +133,7 @@ export const WORLD_MODEL_DEFAULTS: Readonly<WorldModelConfig> = Object.freeze({
   stateKind: 'auto',
   maxLogVar: 0.5,
   minLogVar: -10,
+  actionMasks: false,
 });
 
 /** How each {@link WorldModelConfig} field is checked (the world-model agent reuses them). */
@@ -144,6 +155,7 @@ export const WORLD_MODEL_RULES: ConfigRules<WorldModelConfig> = {
   stateKind: { kind: 'choice', values: ['auto', 'continuous', 'discrete'] },
   maxLogVar: { kind: 'number' },
   minLogVar: { kind: 'number' },
+  actionMasks: { kind: 'boolean' },
 };
 
 /** Batched predictions for N (state, action) rows. */
@@ -163,6 +175,11 @@ export interface WorldModelPrediction {
    * elite, and in `ts` mode (one member per row).
    */
   disagreement: Float32Array;
+  /**
+   * Allowed actions of each next state, `[N × actions]` (1 where the mask head's probability is
+   * over ½), for a model with `actionMasks`; undefined otherwise.
+   */
+  actionMasks?: Uint8Array | undefined;
 }
 
 /** Normalisation statistics of the data the model was fitted on. */
@@ -232,6 +249,8 @@ export interface WorldModelLosses<T> {
   reward: T;
   /** Termination binary cross-entropy. */
   done: T;
+  /** Mask head binary cross-entropy, mean over actions (0 without `actionMasks`). */
+  mask: T;
 }
 
 const STD_FLOOR = 1e-6;
@@ -292,6 +311,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       ) => Float32Array)
     | null = null;
   private readonly transitionOutputs: number;
+  /** Mask logits after reward and termination (the action count with `actionMasks`, else 0). */
+  private readonly maskOutputs: number;
   private statistics: WorldModelStatistics;
   private eliteList: Int32Array;
   private rng: Rng;
@@ -343,7 +364,15 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       this.transitionOutputs = this.stateSize + this.layout.classLogits;
       this.targetSize = this.stateSize + this.layout.inputSize + 2;
     }
-    this.outputSize = this.transitionOutputs + 2;
+    if (config.actionMasks && !(action instanceof Discrete))
+      throw new InvalidOptionError(
+        'WorldModel.actionMasks',
+        true,
+        `false for a ${String(action)} action space (masks are over Discrete actions)`,
+      );
+    this.maskOutputs = config.actionMasks ? this.actionSize : 0;
+    this.targetSize += this.maskOutputs;
+    this.outputSize = this.transitionOutputs + 2 + this.maskOutputs;
     const init = new Rng(config.seed);
     this.rng = init.spawn();
     this.params = new ParameterSet('worldmodel');
@@ -371,6 +400,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
           inputSize: this.inputSize,
           hiddenSize: config.hiddenSize,
           backboneSizes: config.backboneSizes,
+          tailOutputs: 2 + this.maskOutputs,
           ensemble: this.ensembleSize,
           option: 'WorldModel.grid',
         },
@@ -695,6 +725,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       nextStates: Float32Array;
       rewards: Float32Array;
       terminated: Float32Array;
+      nextActionMasks?: Uint8Array | undefined;
     },
     rows: Int32Array,
     perMember: number,
@@ -723,8 +754,11 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
         const scratch = targets.subarray(base + d, base + d + this.layout.inputSize);
         this.layout.encodeDiscrete(data.nextStates, r, scratch, 0);
       }
-      targets[base + t - 2] = (data.rewards[r]! - rewardMean) / rewardStd;
-      targets[base + t - 1] = data.terminated[r]!;
+      const tail = base + t - 2 - this.maskOutputs;
+      targets[tail] = (data.rewards[r]! - rewardMean) / rewardStd;
+      targets[tail + 1] = data.terminated[r]!;
+      for (let a = 0; a < this.maskOutputs; a++)
+        targets[tail + 2 + a] = data.nextActionMasks![r * this.maskOutputs + a]!;
     }
     return { inputs, targets, rows: perMember * steps, steps, openLoop: openLoopSteps > 1 };
   }
@@ -782,6 +816,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     let transition: tf.Tensor = tf.zeros([e]);
     let reward: tf.Tensor = tf.zeros([e]);
     let done: tf.Tensor = tf.zeros([e]);
+    let mask: tf.Tensor = tf.zeros([e]);
+    const m = this.maskOutputs;
     const meanOver = (t: tf.Tensor): tf.Tensor => tf.mean(tf.reshape(t, [e, -1]), 1);
     for (let step = 0; step < h; step++) {
       const input =
@@ -808,12 +844,27 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
           sigmoidCrossEntropy(tf.slice(out, [0, 0, d + 1], [e, windows, 1]), at(y, step, d + 1, 1)),
         ),
       );
+      if (m > 0)
+        mask = tf.add(
+          mask,
+          meanOver(
+            sigmoidCrossEntropy(
+              tf.slice(out, [0, 0, d + 2], [e, windows, m]),
+              at(y, step, d + 2, m),
+            ),
+          ),
+        );
       predicted = nextPredicted;
       truth = nextTruth;
     }
     const scale = (t: tf.Tensor): tf.Tensor1D => tf.div<tf.Tensor1D>(t, h);
-    const l = { transition: scale(transition), reward: scale(reward), done: scale(done) };
-    return { ...l, total: tf.add(tf.add(l.transition, l.reward), l.done) };
+    const l = {
+      transition: scale(transition),
+      reward: scale(reward),
+      done: scale(done),
+      mask: scale(mask),
+    };
+    return { ...l, total: tf.add(tf.add(tf.add(l.transition, l.reward), l.done), l.mask) };
   }
 
   // ---- the network ------------------------------------------------------------------------------
@@ -829,6 +880,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       transition: tf.sum<tf.Scalar>(l.transition),
       reward: tf.sum<tf.Scalar>(l.reward),
       done: tf.sum<tf.Scalar>(l.done),
+      mask: tf.sum<tf.Scalar>(l.mask),
     };
   }
 
@@ -845,10 +897,21 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       tf.reshape(tf.mean(tf.reshape(t, [e, -1]), 1), [e]);
     const rewardOut = tf.slice(out, [0, 0, this.transitionOutputs], [e, b, 1]);
     const doneOut = tf.slice(out, [0, 0, this.transitionOutputs + 1], [e, b, 1]);
-    const rewardTarget = tf.slice(y, [0, 0, this.targetSize - 2], [e, b, 1]);
-    const doneTarget = tf.slice(y, [0, 0, this.targetSize - 1], [e, b, 1]);
+    const tail = this.targetSize - 2 - this.maskOutputs;
+    const rewardTarget = tf.slice(y, [0, 0, tail], [e, b, 1]);
+    const doneTarget = tf.slice(y, [0, 0, tail + 1], [e, b, 1]);
     const reward = perMember(tf.square(tf.sub(rewardOut, rewardTarget)));
     const done = perMember(sigmoidCrossEntropy(doneOut, doneTarget));
+    const m = this.maskOutputs;
+    const mask =
+      m > 0
+        ? perMember(
+            sigmoidCrossEntropy(
+              tf.slice(out, [0, 0, this.transitionOutputs + 2], [e, b, m]),
+              tf.slice(y, [0, 0, tail + 2], [e, b, m]),
+            ),
+          )
+        : tf.zeros<tf.Rank.R1>([e]);
     let transition: tf.Tensor1D;
     let penalty: tf.Tensor1D | undefined;
     if (this.layout.kind === 'continuous') {
@@ -897,9 +960,9 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       }
       transition = perMember(perRow);
     }
-    let total: tf.Tensor1D = tf.add(tf.add(transition, reward), done);
+    let total: tf.Tensor1D = tf.add(tf.add(tf.add(transition, reward), done), mask);
     if (penalty !== undefined) total = tf.add(total, penalty);
-    return { total, transition, reward, done };
+    return { total, transition, reward, done, mask };
   }
 
   /** PETS' soft bounds: `max − softplus(max − x)`, then `min + softplus(· − min)`. */
@@ -1001,13 +1064,9 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
   ): WorldModelPrediction {
     this.requireReady();
     const n = this.checkBatch(states, actions, 'WorldModel.predict');
-    const { nextStates, rewards, dones, doneProbabilities, disagreement } = this.predictRows(
-      states,
-      actions,
-      n,
-      options.members ?? 'mean',
-    );
-    return { nextStates, rewards, dones, doneProbabilities, disagreement };
+    const { nextStates, rewards, dones, doneProbabilities, disagreement, actionMasks } =
+      this.predictRows(states, actions, n, options.members ?? 'mean');
+    return { nextStates, rewards, dones, doneProbabilities, disagreement, actionMasks };
   }
 
   /** The study's `predict_next_state`: next states `[N × stateSize]`. */
@@ -1078,7 +1137,26 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     const disagreement = new Float32Array(n);
     const elites = this.eliteList;
     const { deltaMean, deltaStd, rewardMean, rewardStd } = this.statistics;
+    const m = this.maskOutputs;
+    const actionMasks = m > 0 ? new Uint8Array(n * m) : undefined;
+    const maskAt = this.transitionOutputs + 2;
     for (let r = 0; r < n; r++) {
+      if (actionMasks !== undefined) {
+        // Logit > 0 ⇔ probability > ½ (one member in ts mode, the elites' mean otherwise).
+        for (let a = 0; a < m; a++) {
+          let allowed: boolean;
+          if (ts) {
+            const base =
+              (elites[r % elites.length]! * perMember + Math.floor(r / elites.length)) * o;
+            allowed = out[base + maskAt + a]! > 0;
+          } else {
+            let sum = 0;
+            for (const member of elites) sum += sigmoid(out[(member * n + r) * o + maskAt + a]!);
+            allowed = sum / elites.length > 0.5;
+          }
+          actionMasks[r * m + a] = allowed ? 1 : 0;
+        }
+      }
       if (ts) {
         const base = (elites[r % elites.length]! * perMember + Math.floor(r / elites.length)) * o;
         if (this.layout.kind === 'continuous') {
@@ -1117,7 +1195,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       }
       dones[r] = doneProbabilities[r]! > 0.5 ? 1 : 0;
     }
-    return { nextStates, rewards, dones, doneProbabilities, disagreement, current };
+    return { nextStates, rewards, dones, doneProbabilities, disagreement, actionMasks, current };
   }
 
   /** Rows of `p` whose next state breaks a conservation law of `states`: termination, no reward. */
@@ -1377,7 +1455,8 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
    * vanishes or doubles, a wall that moves) halts, as MOReL's pessimistic model does with states it
    * does not know: it is reported as a termination (probability 1) with no reward, so a planner
    * neither follows the impossible state nor credits what the heads predict there (a model asked
-   * about a state it never saw, a grid without its agent, can predict a win).
+   * about a state it never saw, a grid without its agent, can predict a win). A model with
+   * `actionMasks` also gives each next state's allowed actions ({@link ImaginedStep.actionMasks}).
    */
   step(
     batch: ModelBatch,
@@ -1427,6 +1506,7 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
       dones: p.dones,
       doneProbabilities: p.doneProbabilities,
       disagreement: p.disagreement,
+      actionMasks: p.actionMasks,
     };
   }
 

@@ -5,7 +5,7 @@ import { spacesOf } from '../../agents/agent.js';
 import { evaluate, train, withoutWallTime } from '../../agents/loop.js';
 import { initBackend } from '../../agents/nn/backend.js';
 import { getPreset, listPresets } from '../../agents/presets.js';
-import { InvalidOptionError } from '../../envs/core/errors.js';
+import { InvalidOptionError, InvalidValueError } from '../../envs/core/errors.js';
 import { make } from '../../envs/core/registry.js';
 import { Box } from '../../envs/core/space.js';
 import { PendulumEnv } from '../../envs/classic/pendulum.js';
@@ -129,6 +129,52 @@ test('on a discrete grid the agent models the symbolic state and plans by search
   const result = await evaluate(agent, make('GridNav-Task-k5-v0'), { episodes: 2, seed: 11 });
   t.is(result.successes.length, 2);
   t.not(result.successRate, null);
+});
+
+test('with actionMasks the agent trains its model on the env masks, and an env without masks is a typed error', async (t) => {
+  const options: WorldModelAgentOptions = {
+    seed: 1,
+    randomSteps: 120,
+    trainEvery: 120,
+    stateKind: 'discrete',
+    hiddenSize: 32,
+    backboneSizes: [32],
+    ensembleSize: 1,
+    elites: 1,
+    fitEpochs: 2,
+    actionMasks: true,
+    planner: 'search',
+    plannerOptions: { maxDepth: 4, maxNodes: 200 },
+  };
+  const env = make('GridNav-Task-k5-v0');
+  const agent = WorldModelAgent.create(spacesOf(env), options);
+  const dir = tempDir(t);
+  await train(agent, env, { steps: 120, seed: 7, runDir: dir, logEvery: 120 });
+  const fitted = lines(dir).find((l) => 'worldmodel/mask_loss' in l);
+  t.truthy(fitted, 'the fit logs the mask head loss');
+  t.true((fitted!['worldmodel/mask_loss'] as number) > 0);
+  // The imagined steps the search planner expands carry the model's masks of the next states.
+  const reset = env.reset({ seed: 3 });
+  const state = Float32Array.from(reset.observation as Float32Array);
+  const step = agent.model.step(agent.model.batch([state, state]), Float32Array.of(0, 2));
+  t.is(step.actionMasks?.length, 2 * 8);
+  const cartPole = make('CartPole-v1');
+  const plain = WorldModelAgent.create(spacesOf(cartPole), {
+    ...tiny,
+    planner: 'cem',
+    actionMasks: true,
+  });
+  const error = await t.throwsAsync(() => train(plain, cartPole, { steps: 5, seed: 1 }), {
+    instanceOf: InvalidValueError,
+  });
+  t.regex(error.message, /nextActionMask.*set actionMasks false/);
+  t.throws(
+    () => WorldModelAgent.create(spacesOf(make('Pendulum-v1')), { ...tiny, actionMasks: true }),
+    {
+      instanceOf: InvalidOptionError,
+      message: /actionMasks/,
+    },
+  );
 });
 
 test('every wm preset creates an agent on its environment', (t) => {

@@ -165,6 +165,7 @@ test('grid predictions without gradients equal the trainable forward pass', (t) 
       hiddenSize: 16,
       backboneSizes: [16, 12],
       ensemble,
+      tailOutputs: 2,
       option: 'grid',
     },
     new Rng(3),

@@ -98,8 +98,8 @@ export const moverSpaces = {
   actionSpace: new Discrete(4),
 };
 
-/** `n` mover transitions, each on its own random layout. */
-export function moverData(n: number, seed: number): TransitionData {
+/** `n` mover transitions, each on its own random layout (or all on the one `layoutSeed` draws). */
+export function moverData(n: number, seed: number, layoutSeed?: number): TransitionData {
   const rng = new Rng(seed);
   const k = MOVER_SIZE;
   const d = k * k + 2;
@@ -115,7 +115,8 @@ export function moverData(n: number, seed: number): TransitionData {
   const dy = [-1, 0, 1, 0];
   for (let i = 0; i < n; i++) {
     const s = data.states.subarray(i * d, (i + 1) * d);
-    for (let c = 0; c < k * k; c++) s[c] = rng.random() < 0.25 ? 1 : 0;
+    const layout = layoutSeed === undefined ? rng : new Rng(layoutSeed);
+    for (let c = 0; c < k * k; c++) s[c] = layout.random() < 0.25 ? 1 : 0;
     const x = rng.integer(k);
     const y = rng.integer(k);
     s[x * k + y] = 2;
@@ -194,4 +195,24 @@ export class Counting<S, B> implements ImaginationModel<S, B> {
   get transitions(): number {
     return this.calls.reduce((sum, c) => sum + c.rows, 0);
   }
+}
+
+/** `data` (mover transitions) with each next state's allowed moves: inside the grid and not into a wall. */
+export function withMoverMasks(data: TransitionData): TransitionData {
+  const k = MOVER_SIZE;
+  const d = k * k + 2;
+  const dx = [0, 1, 0, -1];
+  const dy = [-1, 0, 1, 0];
+  const masks = new Uint8Array(data.size * 4);
+  for (let i = 0; i < data.size; i++) {
+    const next = data.nextStates.subarray(i * d, (i + 1) * d);
+    const x = next[k * k]!;
+    const y = next[k * k + 1]!;
+    for (let a = 0; a < 4; a++) {
+      const nx = x + dx[a]!;
+      const ny = y + dy[a]!;
+      masks[i * 4 + a] = nx >= 0 && ny >= 0 && nx < k && ny < k && next[nx * k + ny] !== 1 ? 1 : 0;
+    }
+  }
+  return { ...data, nextActionMasks: masks };
 }

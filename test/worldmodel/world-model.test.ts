@@ -13,8 +13,15 @@ import { make } from '../../envs/core/registry.js';
 import { Box, Discrete, MultiBinary } from '../../envs/core/space.js';
 import { collectTrajectories, transitionsOf } from '../../worldmodel/evaluate.js';
 import { WorldModelTrainer } from '../../worldmodel/trainer.js';
-import { WorldModel } from '../../worldmodel/world-model.js';
-import { MOVER_SIZE, linearData, linearSpaces, moverData, moverSpaces } from './helpers.js';
+import { WorldModel, type WorldModelOptions } from '../../worldmodel/world-model.js';
+import {
+  MOVER_SIZE,
+  linearData,
+  linearSpaces,
+  moverData,
+  moverSpaces,
+  withMoverMasks,
+} from './helpers.js';
 
 test.before(async () => {
   await initBackend({ quiet: true });
@@ -391,4 +398,71 @@ test('Gaussian heads trained by likelihood predict the mean, and samples from th
   const ts = model.predict(probe.states, probe.actions, { members: 'ts' });
   t.true(ts.nextStates.every(Number.isFinite));
   t.true(mse(ts.nextStates, probe.nextStates) < 0.2 * mse(probe.states, probe.nextStates));
+});
+
+test('the mask head learns each next state’s allowed actions; step and predict give them, and save -> load keeps them', async (t) => {
+  const options: WorldModelOptions = {
+    hiddenSize: 64,
+    backboneSizes: [64, 64],
+    stateKind: 'discrete',
+    ensembleSize: 2,
+    elites: 2,
+    seed: 4,
+    actionMasks: true,
+  };
+  const model = WorldModel.create(moverSpaces, options);
+  await model.ready();
+  // One layout (its walls drawn from seed 5), so the allowed moves follow from the position alone.
+  const data = withMoverMasks(moverData(2000, 3, 5));
+  const fit = await new WorldModelTrainer(model, { batchSize: 64, learningRate: 3e-3 }).fit(data, {
+    epochs: 1000,
+    maxUpdates: 1500,
+    holdoutFraction: 0,
+  });
+  t.true(fit.train.mask > 0, `mask loss ${fit.train.mask}`); // summed over the 2 members
+  const held = withMoverMasks(moverData(300, 8, 5));
+  const p = model.predict(held.states, held.actions);
+  const truth = held.nextActionMasks!;
+  let right = 0;
+  for (let i = 0; i < truth.length; i++) if (p.actionMasks![i] === truth[i]) right++;
+  // Always "allowed" scores the share of allowed moves; the head must do far better.
+  const allowed = truth.reduce((s, v) => s + v, 0) / truth.length;
+  t.true(
+    right / truth.length > 0.95,
+    `${right} of ${truth.length} right (all-allowed: ${allowed.toFixed(2)})`,
+  );
+  t.true(allowed < 0.8);
+  const step = model.step({ states: held.states, n: held.size }, held.actions);
+  t.deepEqual(step.actionMasks, p.actionMasks);
+  // Trajectory sampling: one member's head per row.
+  const ts = model.step({ states: held.states, n: held.size }, held.actions, { members: 'ts' });
+  t.is(ts.actionMasks!.length, truth.length);
+  // A model without the head gives none.
+  const plain = WorldModel.create(moverSpaces, { ...options, actionMasks: false });
+  await plain.ready();
+  plain.fitStatistics(data.states, data.nextStates, data.rewards, data.size);
+  t.is(plain.predict(held.states, held.actions).actionMasks, undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'wmgym-masks-'));
+  try {
+    await model.save(dir);
+    const loaded = WorldModel.create(moverSpaces, options);
+    await loaded.load(dir);
+    t.deepEqual(loaded.predict(held.states, held.actions).actionMasks, p.actionMasks);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Training data without masks, or masks of the wrong size, are typed errors; so is a mask head over Box actions.
+  const trainer = new WorldModelTrainer(model, { batchSize: 64 });
+  const { nextActionMasks: _, ...unmasked } = data;
+  const missing = await t.throwsAsync(() => trainer.trainStep(unmasked), {
+    instanceOf: InvalidValueError,
+  });
+  t.regex(missing.message, /nextActionMasks.*2000 × 4/);
+  await t.throwsAsync(() => trainer.trainStep({ ...data, nextActionMasks: new Uint8Array(7) }), {
+    instanceOf: InvalidValueError,
+  });
+  t.throws(() => WorldModel.create(linearSpaces, { actionMasks: true }), {
+    instanceOf: InvalidOptionError,
+    message: /actionMasks.*Discrete/,
+  });
 });
