@@ -25,10 +25,14 @@ const PETS_NOTE =
  * model gave the goal a termination probability of 0.01–0.04 and a reward of about 0 on 20
  * held-out levels, and 0.5–0.99 and 0.23–0.66 with a fifth of every bootstrap drawn from the
  * events; the floor keeps the search from following the remaining reward noise (up to ~0.3 on
- * non-terminal states).
+ * non-terminal states). The mask head: the agent explores within the env's action mask, so the
+ * model never sees what a masked action does (GridNav's pickup, drop and done where they do
+ * nothing); asked about one below the search root it predicts anything (on held-out Task-k5 levels
+ * those three actions were predicted exactly in 0 of 100 states), so the search expands only the
+ * actions the model's mask head allows.
  */
 const SPARSE_NOTE =
-  'a fifth of every bootstrap drawn from rewarded or terminal transitions (fitEventFraction 0.2), predicted rewards under the search floor (minReward) count as 0';
+  'a fifth of every bootstrap drawn from rewarded or terminal transitions (fitEventFraction 0.2), predicted rewards under the search floor (minReward) count as 0, and a mask head (actionMasks) gives the allowed actions below the search root';
 
 /** What the continuous-control presets share: the model, its refits and CEM. */
 const PETS_OPTIONS = {
