@@ -1143,12 +1143,13 @@ export class WorldModel implements ImaginationModel<Float32Array, ModelBatch> {
     for (let r = 0; r < n; r++) {
       if (actionMasks !== undefined) {
         // Logit > 0 ⇔ probability > ½ (one member in ts mode, the elites' mean otherwise).
+        const own = ts
+          ? (elites[r % elites.length]! * perMember + Math.floor(r / elites.length)) * o + maskAt
+          : 0;
         for (let a = 0; a < m; a++) {
           let allowed: boolean;
           if (ts) {
-            const base =
-              (elites[r % elites.length]! * perMember + Math.floor(r / elites.length)) * o;
-            allowed = out[base + maskAt + a]! > 0;
+            allowed = out[own + a]! > 0;
           } else {
             let sum = 0;
             for (const member of elites) sum += sigmoid(out[(member * n + r) * o + maskAt + a]!);
