@@ -14,8 +14,12 @@
  *   `--tasks N` (default 100), `--budget N` (training env steps of the learned row, default
  *   20000), `--updates N` (default 3000), `--planner search|mcts` (the true-model rows' planner:
  *   the search planner, default, or `MctsPlanner` with `--simulations N`, default 1000, and its
- *   other defaults; the decision is replanned at every step). `WMGYM_BENCH_PROGRESS=1` prints a
- *   line per task.
+ *   other defaults; the decision is replanned at every step), `--options '{"learningRate":3e-3}'`
+ *   (agent options over the preset's, for the learned rows and for `planner`'s discrete rows),
+ *   `--agents DIR` (keep the trained agents there, one folder per env id, and load them from
+ *   there when present: the same options, budget and updates, or a typed error). The learned
+ *   rows give the median and the longest decision (plan) time per action.
+ *   `WMGYM_BENCH_PROGRESS=1` prints a line per task.
  * - `error`: the model-error table (1/5/10/20 steps, z-units, ratio to no-change, changed vs
  *   unchanged, exact match and F1 for discrete states) of a model fitted on random-policy data of
  *   training seeds (at most `--updates` gradient steps, default 3000) and measured on held-out
@@ -28,9 +32,13 @@
  *   fit) in at most `--updates` gradient steps (default 300).
  * Prints JSON on stdout.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import '../../envs/index.js';
 import '../../worldmodel/presets.js';
 import { InvalidOptionError } from '../../envs/core/errors.js';
+import { writeFileAtomic } from '../../envs/core/atomic.js';
 import { make } from '../../envs/core/registry.js';
 import type { Env } from '../../envs/core/env.js';
 import { spacesOf } from '../../agents/agent.js';
@@ -128,6 +136,11 @@ interface Args {
   simulations: number;
   /** Agent options over each learn case's (`--options '{"policy":"sac"}'`). */
   options: Record<string, unknown>;
+  /**
+   * Where the trained agents of `tasks` and `planner` are kept (one folder per env id): a saved
+   * agent there is loaded instead of trained, a trained one is saved there.
+   */
+  agents: string | undefined;
 }
 
 async function learn(args: Args): Promise<unknown> {
@@ -244,9 +257,10 @@ async function tasks(args: Args): Promise<unknown> {
   }
   for (const id of chosen.filter(() => !args.trueOnly)) {
     const k = Number(/k(\d+)/.exec(id)![1]);
-    const { agent, make_, trainSeconds } = await exploredAgent(id, args);
+    const { agent, make_, trainSeconds, fit } = await exploredAgent(id, args);
     const env = make_();
     const planStarted = performance.now();
+    const decisions: number[] = [];
     let successes = 0;
     for (let i = 0; i < args.tasks; i++) {
       agent.onEpisodeStart();
@@ -254,7 +268,12 @@ async function tasks(args: Args): Promise<unknown> {
       const won = await episodeSucceeds(
         env,
         k,
-        (info, obs) => agent.act(obs, maskOption(info)),
+        async (info, obs) => {
+          const t0 = performance.now();
+          const action = await agent.act(obs, maskOption(info));
+          decisions.push(performance.now() - t0);
+          return action;
+        },
         HELD_OUT + i,
       );
       if (won) successes++;
@@ -266,10 +285,15 @@ async function tasks(args: Args): Promise<unknown> {
       trainSteps: args.budget,
       trainSeeds: 'reset seed 1 then continued',
       fitMaxUpdates: args.updates,
+      options: args.options,
       tasks: args.tasks,
       successRate: successes / args.tasks,
-      trainSeconds: round(trainSeconds),
+      fit,
+      trainSeconds: trainSeconds === undefined ? 'loaded' : round(trainSeconds),
       planSeconds: round((performance.now() - planStarted) / 1000),
+      decisions: decisions.length,
+      decisionMsMedian: round(median(decisions)),
+      decisionMsMax: round(Math.max(...decisions)),
     });
     process.stderr.write(`${id} learned: ${successes}/${args.tasks}\n`);
     agent.dispose();
@@ -288,20 +312,53 @@ async function exploredAgent(
   agent: WorldModelAgent;
   make_: () => Env;
   preset: Preset<'wm'>;
-  trainSeconds: number;
+  /** Undefined when the agent was loaded from `--agents`. */
+  trainSeconds: number | undefined;
+  /** The fit's figures ({@link lastFit}). */
+  fit: Record<string, unknown>;
 }> {
   const preset = getPreset('wm', id);
   const make_ = (): Env => make(id, preset.envOptions);
   const agent = WorldModelAgent.create(spacesOf(make_()), {
     ...preset.options,
+    ...args.options,
     seed: 1,
     randomSteps: args.budget,
     trainEvery: args.budget,
     fitMaxUpdates: args.updates,
   });
+  const dir = args.agents === undefined ? undefined : join(args.agents, id);
+  if (dir !== undefined && existsSync(join(dir, 'agent.json'))) {
+    await agent.load(dir);
+    process.stderr.write(`${id}: loaded the trained agent of ${dir}\n`);
+    const fit = JSON.parse(readFileSync(join(dir, FIT_FILE), 'utf8')) as Record<string, unknown>;
+    return { agent, make_, preset, trainSeconds: undefined, fit };
+  }
+  const runDir = mkdtempSync(join(tmpdir(), 'wmgym-bench-'));
   const started = performance.now();
-  await train(agent, make_(), { steps: args.budget, seed: 1 });
-  return { agent, make_, preset, trainSeconds: (performance.now() - started) / 1000 };
+  await train(agent, make_(), { steps: args.budget, seed: 1, runDir });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const fit = lastFit(join(runDir, 'metrics.jsonl'));
+  rmSync(runDir, { recursive: true, force: true });
+  if (dir !== undefined) {
+    await agent.save(dir);
+    writeFileAtomic(join(dir, FIT_FILE), JSON.stringify({ ...fit, trainSeconds }));
+  }
+  return { agent, make_, preset, trainSeconds, fit };
+}
+
+/** Beside a saved agent of `--agents`: its fit's figures ({@link lastFit}) and training seconds. */
+const FIT_FILE = 'bench-fit.json';
+
+/** The `worldmodel/` figures (fit updates, epochs, losses) of a run's last metrics line that has them. */
+function lastFit(metricsFile: string): Record<string, unknown> {
+  const lines = readFileSync(metricsFile, 'utf8').trim().split('\n').reverse();
+  for (const line of lines) {
+    const m = JSON.parse(line) as Record<string, unknown>;
+    if ('worldmodel/fit_updates' in m)
+      return Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith('worldmodel/')));
+  }
+  throw new Error(`no world-model fit in ${metricsFile}`);
 }
 
 function maskOption(info: Record<string, unknown>): { actionMask?: Uint8Array } {
@@ -572,6 +629,7 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
     planner: 'search',
     simulations: 1000,
     options: {},
+    agents: undefined,
     ...defaults,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -603,6 +661,10 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
     } else if (arg === '--true-only') {
       args.trueOnly = true;
       continue;
+    } else if (arg === '--agents') {
+      if (value === undefined || value.length === 0 || value.startsWith('--'))
+        throw new InvalidOptionError('--agents', value, 'a folder for the trained agents');
+      args.agents = value;
     } else if (arg === '--env') {
       args.envs = (value ?? '').split(',').filter((e) => e.length > 0);
     } else if (arg === '--planner') {
@@ -626,7 +688,7 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
       throw new InvalidOptionError(
         'worldmodel benchmark argument',
         arg,
-        '--seeds, --case, --options, --tasks, --budget, --updates, --env, --true-only, --planner or --simulations',
+        '--seeds, --case, --options, --tasks, --budget, --updates, --env, --true-only, --planner, --simulations or --agents',
       );
     }
     i++;
