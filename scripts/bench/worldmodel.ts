@@ -11,8 +11,10 @@
  *   (GridNav, TextWorld) for a stated budget of env steps: the preset's agent explores at random
  *   for the whole budget (training seeds from 1 on), fits its model once (at most `--updates`
  *   gradient steps), then plans every held-out task. Each episode is cut at 2k steps. Options:
- *   `--tasks N` (default 100), `--budget N` (training env steps of the learned row, default
- *   20000), `--updates N` (default 3000), `--planner search|mcts` (the true-model rows' planner:
+ *   `--tasks N` (default 100), `--true-only` / `--learned-only` (one kind of row), `--budget N`
+ *   (training env steps of the learned row, default 20000), `--updates N` (default 3000; the
+ *   preset's `fitEpochs` and early stopping may end the fit sooner, and the row reports the
+ *   gradient steps taken), `--planner search|mcts` (the true-model rows' planner:
  *   the search planner, default, or `MctsPlanner` with `--simulations N`, default 1000, and its
  *   other defaults; the decision is replanned at every step), `--options '{"learningRate":3e-3}'`
  *   (agent options over the preset's, for the learned rows and for `planner`'s discrete rows),
@@ -128,6 +130,8 @@ interface Args {
   envs: string[];
   /** Skip the learned-model rows of `tasks`. */
   trueOnly: boolean;
+  /** Skip the true-model rows of `tasks`. */
+  learnedOnly: boolean;
   /** Gradient steps of the learned row's one fit at most (tasks). */
   updates: number;
   /** The true-model rows' planner (tasks). */
@@ -222,7 +226,13 @@ function progress(
 async function tasks(args: Args): Promise<unknown> {
   const out = [];
   const chosen = chosenTasks(args);
-  for (const id of chosen) {
+  if (args.trueOnly && args.learnedOnly)
+    throw new InvalidOptionError(
+      '--learned-only',
+      true,
+      'at most one of --true-only and --learned-only',
+    );
+  for (const id of chosen.filter(() => !args.learnedOnly)) {
     const k = Number(/k(\d+)/.exec(id)![1]);
     const env = make(id);
     const model = TrueModel.copyOf(env);
@@ -625,6 +635,7 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
     budget: 20_000,
     envs: [],
     trueOnly: false,
+    learnedOnly: false,
     updates: 3000,
     planner: 'search',
     simulations: 1000,
@@ -661,6 +672,9 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
     } else if (arg === '--true-only') {
       args.trueOnly = true;
       continue;
+    } else if (arg === '--learned-only') {
+      args.learnedOnly = true;
+      continue;
     } else if (arg === '--agents') {
       if (value === undefined || value.length === 0 || value.startsWith('--'))
         throw new InvalidOptionError('--agents', value, 'a folder for the trained agents');
@@ -688,7 +702,7 @@ function parseArgs(argv: string[], defaults: Partial<Args>): Args {
       throw new InvalidOptionError(
         'worldmodel benchmark argument',
         arg,
-        '--seeds, --case, --options, --tasks, --budget, --updates, --env, --true-only, --planner, --simulations or --agents',
+        '--seeds, --case, --options, --tasks, --budget, --updates, --env, --true-only, --learned-only, --planner, --simulations or --agents',
       );
     }
     i++;
