@@ -13,7 +13,7 @@ import { make } from '../../envs/core/registry.js';
 import { Rng } from '../../envs/core/rng.js';
 import { Box, Discrete, MultiBinary } from '../../envs/core/space.js';
 import { collectTrajectories, transitionsOf } from '../../worldmodel/evaluate.js';
-import { WorldModelTrainer } from '../../worldmodel/trainer.js';
+import { WorldModelTrainer, emptyTransitions } from '../../worldmodel/trainer.js';
 import { WorldModel, type WorldModelOptions } from '../../worldmodel/world-model.js';
 import {
   MOVER_SIZE,
@@ -394,15 +394,8 @@ test('the mask head learns few allowed actions among many as well as the state h
   };
   const ringData = (n: number, seed: number) => {
     const rng = new Rng(seed);
-    const data = {
-      size: n,
-      states: new Float32Array(n),
-      actions: new Float32Array(n),
-      nextStates: new Float32Array(n),
-      rewards: new Float32Array(n),
-      terminated: new Float32Array(n),
-      nextActionMasks: new Uint8Array(n * 64),
-    };
+    const data = emptyTransitions(n, 1, 1, 64);
+    const masks = data.nextActionMasks!;
     for (let i = 0; i < n; i++) {
       const p = rng.integer(16);
       const a = rng.integer(64);
@@ -410,7 +403,7 @@ test('the mask head learns few allowed actions among many as well as the state h
       data.states[i] = p;
       data.actions[i] = a;
       data.nextStates[i] = next;
-      for (let b = next; b < 64; b += 16) data.nextActionMasks[i * 64 + b] = 1;
+      for (let b = next; b < 64; b += 16) masks[i * 64 + b] = 1;
     }
     return data;
   };
@@ -436,20 +429,21 @@ test('the mask head learns few allowed actions among many as well as the state h
     holdoutFraction: 0,
   });
   const held = ringData(300, 2);
+  const heldMasks = held.nextActionMasks!;
   const p = model.predict(held.states, held.actions);
   let allowed = 0;
   let found = 0;
   let extra = 0;
-  for (let i = 0; i < held.nextActionMasks.length; i++) {
-    allowed += held.nextActionMasks[i]!;
-    if (held.nextActionMasks[i] === 1 && p.actionMasks![i] === 1) found++;
-    if (held.nextActionMasks[i] === 0 && p.actionMasks![i] === 1) extra++;
+  for (let i = 0; i < heldMasks.length; i++) {
+    allowed += heldMasks[i]!;
+    if (heldMasks[i] === 1 && p.actionMasks![i] === 1) found++;
+    if (heldMasks[i] === 0 && p.actionMasks![i] === 1) extra++;
   }
   let exact = 0;
   for (let i = 0; i < held.size; i++) if (p.nextStates[i] === held.nextStates[i]) exact++;
   t.true(exact / held.size > 0.9, `next state exact in ${exact} of ${held.size}`);
   t.true(found / allowed > 0.9, `${found} of ${allowed} allowed actions found, ${extra} extra`);
-  t.true(extra / (held.nextActionMasks.length - allowed) < 0.05, `${extra} extra`);
+  t.true(extra / (heldMasks.length - allowed) < 0.05, `${extra} extra`);
 });
 
 test('Gaussian heads trained by likelihood predict the mean, and samples from them (ts) stay near the truth', async (t) => {
