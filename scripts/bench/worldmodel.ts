@@ -34,7 +34,7 @@
  *   fit) in at most `--updates` gradient steps (default 300).
  * Prints JSON on stdout.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../envs/index.js';
@@ -351,8 +351,10 @@ async function exploredAgent(
   const fit = lastFit(join(runDir, 'metrics.jsonl'));
   rmSync(runDir, { recursive: true, force: true });
   if (dir !== undefined) {
-    await agent.save(dir);
+    // The fit's figures first: agent.json, written last by save, marks a complete folder.
+    mkdirSync(dir, { recursive: true });
     writeFileAtomic(join(dir, FIT_FILE), JSON.stringify({ ...fit, trainSeconds }));
+    await agent.save(dir);
   }
   return { agent, make_, preset, trainSeconds, fit };
 }
